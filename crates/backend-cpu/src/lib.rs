@@ -1,0 +1,1 @@
+//! The reference CPU backend (ndarray + a multi-threaded GEMM).

@@ -1,0 +1,1 @@
+//! The GPU backend: wgpu with hand-written WGSL kernels.

@@ -1,0 +1,1 @@
+//! MNIST/CIFAR loaders, generated data sets and batching.

@@ -1,0 +1,1 @@
+//! Layers, losses, optimizers, initializers and checkpoints with Keras semantics.

@@ -1,0 +1,65 @@
+//! The one error type of the framework.
+
+use crate::Shape;
+
+/// Everything that can go wrong in a tensor operation, a backend or a file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An op was given operands whose shapes do not fit together.
+    #[error("{op}: incompatible shapes {shapes}: {reason}")]
+    Shape {
+        op: &'static str,
+        shapes: String,
+        reason: String,
+    },
+    /// An argument other than a shape was out of range (an axis, a stride, a probability...).
+    #[error("{op}: invalid argument: {reason}")]
+    Argument { op: &'static str, reason: String },
+    /// `backward` or a gradient lookup was used wrongly.
+    #[error("autograd: {0}")]
+    Autograd(String),
+    /// The backend failed (a device error, an out-of-memory, a driver that is missing).
+    #[error("backend {backend}: {reason}")]
+    Backend { backend: String, reason: String },
+    /// Reading or writing a file failed.
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
+    /// A non-finite value appeared where it must not (a NaN loss, say).
+    #[error("non-finite value: {0}")]
+    NonFinite(String),
+}
+
+impl Error {
+    /// Shape error naming the op and every shape involved.
+    pub fn shape(op: &'static str, shapes: &[&Shape], reason: impl Into<String>) -> Self {
+        let shapes = shapes
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(" and ");
+        Error::Shape {
+            op,
+            shapes,
+            reason: reason.into(),
+        }
+    }
+
+    /// Argument error naming the op.
+    pub fn argument(op: &'static str, reason: impl Into<String>) -> Self {
+        Error::Argument {
+            op,
+            reason: reason.into(),
+        }
+    }
+
+    /// Backend error naming the backend.
+    pub fn backend(backend: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Backend {
+            backend: backend.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result with the framework's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

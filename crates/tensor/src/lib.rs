@@ -1,0 +1,24 @@
+//! Tensors with reverse-mode autograd over a pluggable [`Backend`].
+//!
+//! `tensor` + `backend-cpu` make a small autograd library on their own:
+//!
+//! ```ignore
+//! use backend_cpu::Cpu;
+//! use tensor::Tensor;
+//! let x = Tensor::from_vec(&Cpu, vec![1.0, 2.0, 3.0], [3])?.requires_grad();
+//! let y = x.mul(&x)?.sum_all()?;
+//! let grads = y.backward()?;
+//! assert_eq!(grads.get(&x).unwrap().to_vec()?, vec![2.0, 4.0, 6.0]);
+//! ```
+
+pub mod backend;
+mod error;
+pub mod random;
+mod shape;
+
+pub use backend::{
+    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims,
+    Pool2dGeom, ReduceOp, StridedLayout, UnaryOp,
+};
+pub use error::{Error, Result};
+pub use shape::Shape;
