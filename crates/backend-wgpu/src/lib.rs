@@ -1,1 +1,29 @@
 //! The GPU backend: wgpu with hand-written WGSL kernels.
+//!
+//! [`Wgpu`] implements [`tensor::Backend`] on any adapter wgpu can open (Vulkan,
+//! Metal, DX12, GL), including Mesa's software Vulkan driver (lavapipe) on
+//! machines without a GPU. The kernels live in the workspace's `shaders/`
+//! folder and are compiled once per device, on first use.
+//!
+//! ```no_run
+//! use backend_wgpu::Wgpu;
+//! use tensor::Backend;
+//! let gpu = Wgpu::new()?;
+//! println!("running on {}", gpu.name());
+//! let x = gpu.from_vec(vec![1.0, 2.0, 3.0])?;
+//! let y = gpu.unary(tensor::UnaryOp::Square, &x, 3)?;
+//! assert_eq!(gpu.to_vec(&y, 3)?, vec![1.0, 4.0, 9.0]);
+//! # Ok::<(), tensor::Error>(())
+//! ```
+//!
+//! See `README.md` in this crate for how a kernel is launched and how to add one.
+
+mod backend_impl;
+mod context;
+mod launch;
+mod ops;
+mod pipeline;
+mod pool;
+
+pub use context::{ADAPTER_ENV, Wgpu};
+pub use pool::WgpuStorage;

@@ -256,8 +256,12 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     ) -> Result<Self::Storage>;
 
     /// Batched matrix product, see [`MatmulDims`].
-    fn matmul(&self, a: &Self::Storage, b: &Self::Storage, dims: MatmulDims)
-    -> Result<Self::Storage>;
+    fn matmul(
+        &self,
+        a: &Self::Storage,
+        b: &Self::Storage,
+        dims: MatmulDims,
+    ) -> Result<Self::Storage>;
 
     /// Convolution forward: `x` NHWC, `w` HWIO, no bias.
     fn conv2d(&self, x: &Self::Storage, w: &Self::Storage, g: &Conv2dGeom)

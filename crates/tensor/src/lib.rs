@@ -10,15 +10,24 @@
 //! let grads = y.backward()?;
 //! assert_eq!(grads.get(&x).unwrap().to_vec()?, vec![2.0, 4.0, 6.0]);
 //! ```
+//!
+//! Every op returns `Result`: incompatible shapes give an [`Error`] naming the op
+//! and the shapes, never a panic.
 
+mod autograd;
 pub mod backend;
 mod error;
+mod ops;
 pub mod random;
 mod shape;
+mod tensor;
 
+pub use autograd::{Gradients, is_grad_enabled, no_grad};
 pub use backend::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims,
-    Pool2dGeom, ReduceOp, StridedLayout, UnaryOp,
+    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
+    ReduceOp, StridedLayout, UnaryOp,
 };
 pub use error::{Error, Result};
+pub use ops::{Padding, adam_step};
 pub use shape::Shape;
+pub use tensor::{Tensor, TensorId};

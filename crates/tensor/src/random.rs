@@ -73,7 +73,16 @@ mod tests {
     fn uniform_moments() {
         let n = 100_000u32;
         let xs: Vec<f32> = (0..n)
-            .map(|i| sample(Distribution::Uniform { low: 0.0, high: 1.0 }, 7, i))
+            .map(|i| {
+                sample(
+                    Distribution::Uniform {
+                        low: 0.0,
+                        high: 1.0,
+                    },
+                    7,
+                    i,
+                )
+            })
             .collect();
         let mean = xs.iter().map(|&x| x as f64).sum::<f64>() / n as f64;
         let var = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
@@ -87,7 +96,16 @@ mod tests {
     fn normal_moments() {
         let n = 100_000u32;
         let xs: Vec<f64> = (0..n)
-            .map(|i| sample(Distribution::Normal { mean: 1.0, std: 2.0 }, 3, i) as f64)
+            .map(|i| {
+                sample(
+                    Distribution::Normal {
+                        mean: 1.0,
+                        std: 2.0,
+                    },
+                    3,
+                    i,
+                ) as f64
+            })
             .collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;

@@ -61,8 +61,16 @@ impl Shape {
         let rank = a.rank().max(b.rank());
         let mut out = vec![0; rank];
         for i in 0..rank {
-            let da = if i + a.rank() >= rank { a.0[i + a.rank() - rank] } else { 1 };
-            let db = if i + b.rank() >= rank { b.0[i + b.rank() - rank] } else { 1 };
+            let da = if i + a.rank() >= rank {
+                a.0[i + a.rank() - rank]
+            } else {
+                1
+            };
+            let db = if i + b.rank() >= rank {
+                b.0[i + b.rank() - rank]
+            } else {
+                1
+            };
             out[i] = if da == db || db == 1 {
                 da
             } else if da == 1 {
@@ -146,7 +154,10 @@ mod tests {
     fn broadcast_follows_numpy() {
         let a = Shape::new(&[4, 1, 3]);
         let b = Shape::new(&[5, 1]);
-        assert_eq!(Shape::broadcast(&a, &b, "t").unwrap(), Shape::new(&[4, 5, 3]));
+        assert_eq!(
+            Shape::broadcast(&a, &b, "t").unwrap(),
+            Shape::new(&[4, 5, 3])
+        );
         assert_eq!(a.broadcast_strides(&Shape::new(&[4, 5, 3])), vec![3, 0, 1]);
         assert_eq!(b.broadcast_strides(&Shape::new(&[4, 5, 3])), vec![0, 1, 0]);
         let err = Shape::broadcast(&Shape::new(&[2, 3]), &Shape::new(&[4]), "add").unwrap_err();

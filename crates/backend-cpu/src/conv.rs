@@ -1,0 +1,365 @@
+//! 2-D convolution (NHWC input, HWIO filter) as im2col + GEMM.
+//!
+//! The im2col matrix has one row per output pixel and `kh * kw * c` columns, in the
+//! same (ky, kx, channel) order as the HWIO filter, so the filter is already the
+//! `[kh * kw * c, o]` right-hand matrix and needs no reshuffling. The batch is cut
+//! into blocks of whole images so the column buffer stays a few MB, and blocks are
+//! spread over threads; whole images also keep the backward-input scatter of one
+//! block from touching another block's pixels.
+
+use crate::check_len;
+use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, parallelism_for};
+use gemm::Parallelism;
+use rayon::prelude::*;
+use tensor::{Conv2dGeom, Result};
+
+/// Target size of one block's im2col buffer, in elements (4 MB of f32).
+const COLS_BUDGET: usize = 1 << 20;
+
+/// A 1x1, stride-1, unpadded convolution is a plain matrix product over pixels.
+fn is_pointwise(g: &Conv2dGeom) -> bool {
+    g.kh == 1
+        && g.kw == 1
+        && g.stride_h == 1
+        && g.stride_w == 1
+        && g.pad_top == 0
+        && g.pad_left == 0
+        && g.out_h == g.h
+        && g.out_w == g.w
+}
+
+/// How the batch is cut into blocks of images.
+struct Blocks {
+    images_per_block: usize,
+    /// Blocks run on separate threads (and each GEMM on one thread).
+    parallel: bool,
+}
+
+impl Blocks {
+    fn new(g: &Conv2dGeom) -> Self {
+        let rows_per_image = g.out_h * g.out_w;
+        let kdim = g.kh * g.kw * g.c;
+        let threads = rayon::current_num_threads();
+        let work = g.n * rows_per_image * kdim * g.o;
+        let parallel = threads > 1 && g.n > 1 && work >= GEMM_PAR_WORK;
+        let mut images_per_block = (COLS_BUDGET / (rows_per_image * kdim).max(1)).clamp(1, g.n);
+        if parallel {
+            images_per_block = images_per_block.min(g.n.div_ceil(threads));
+        }
+        Self {
+            images_per_block,
+            parallel,
+        }
+    }
+
+    fn count(&self, n: usize) -> usize {
+        n.div_ceil(self.images_per_block)
+    }
+
+    /// Runs `f(first_image, block_of_out, may_thread_gemm, scratch)` over blocks of
+    /// `out`, which holds `per_image` elements per image.
+    fn for_each<F>(&self, out: &mut [f32], per_image: usize, f: F)
+    where
+        F: Fn(usize, &mut [f32], bool, &mut Vec<f32>) + Sync,
+    {
+        let chunk = self.images_per_block * per_image;
+        if self.parallel {
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each_init(Vec::new, |scratch, (b, block)| {
+                    f(b * self.images_per_block, block, false, scratch)
+                });
+        } else {
+            let mut scratch = Vec::new();
+            for (b, block) in out.chunks_mut(chunk).enumerate() {
+                f(b * self.images_per_block, block, true, &mut scratch);
+            }
+        }
+    }
+}
+
+fn gemm_parallelism(may_thread: bool, m: usize, n: usize, k: usize) -> Parallelism {
+    if may_thread {
+        parallelism_for(m, n, k)
+    } else {
+        Parallelism::None
+    }
+}
+
+fn check_geometry(
+    op: &str,
+    g: &Conv2dGeom,
+    x: Option<&[f32]>,
+    w: Option<&[f32]>,
+    dy: Option<&[f32]>,
+) -> Result<()> {
+    if let Some(x) = x {
+        check_len(op, "x", x, g.n * g.h * g.w * g.c)?;
+    }
+    if let Some(w) = w {
+        check_len(op, "w", w, g.kh * g.kw * g.c * g.o)?;
+    }
+    if let Some(dy) = dy {
+        check_len(op, "dy", dy, g.n * g.out_h * g.out_w * g.o)?;
+    }
+    Ok(())
+}
+
+/// Top-left input coordinate of output pixel `(oy, ox)`'s window (may be negative).
+#[inline]
+fn window_origin(g: &Conv2dGeom, oy: usize, ox: usize) -> (isize, isize) {
+    (
+        (oy * g.stride_h) as isize - g.pad_top as isize,
+        (ox * g.stride_w) as isize - g.pad_left as isize,
+    )
+}
+
+/// Writes the im2col rows of images `first .. first + count` into `cols`.
+fn im2col(x: &[f32], g: &Conv2dGeom, first: usize, count: usize, cols: &mut [f32]) {
+    let (h, w, c, kw) = (g.h, g.w, g.c, g.kw);
+    let image = h * w * c;
+    let kdim = g.kh * kw * c;
+    let run = kw * c;
+    let mut rows = cols.chunks_exact_mut(kdim);
+    for img in first..first + count {
+        let xi = &x[img * image..(img + 1) * image];
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let row = rows.next().expect("im2col: cols sized for the block");
+                let (y0, x0) = window_origin(g, oy, ox);
+                // NHWC keeps a window row's kw pixels adjacent, so an interior window
+                // row is one contiguous copy.
+                let interior = x0 >= 0 && x0 as usize + kw <= w;
+                for (ky, dst) in row.chunks_exact_mut(run).enumerate() {
+                    let iy = y0 + ky as isize;
+                    if iy < 0 || iy >= h as isize {
+                        dst.fill(0.0);
+                        continue;
+                    }
+                    let line = &xi[iy as usize * w * c..(iy as usize + 1) * w * c];
+                    if interior {
+                        let start = x0 as usize * c;
+                        dst.copy_from_slice(&line[start..start + run]);
+                        continue;
+                    }
+                    for (kx, d) in dst.chunks_exact_mut(c).enumerate() {
+                        let ix = x0 + kx as isize;
+                        if ix < 0 || ix >= w as isize {
+                            d.fill(0.0);
+                        } else {
+                            let start = ix as usize * c;
+                            d.copy_from_slice(&line[start..start + c]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the im2col-shaped gradient `cols` back onto the pixels it was read from;
+/// `dx` holds exactly the images of the block, starting at its first.
+fn col2im(cols: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
+    let (h, w, c, kw) = (g.h, g.w, g.c, g.kw);
+    let image = h * w * c;
+    let kdim = g.kh * kw * c;
+    let run = kw * c;
+    let mut rows = cols.chunks_exact(kdim);
+    for dxi in dx.chunks_exact_mut(image) {
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let row = rows.next().expect("col2im: cols sized for the block");
+                let (y0, x0) = window_origin(g, oy, ox);
+                for (ky, src) in row.chunks_exact(run).enumerate() {
+                    let iy = y0 + ky as isize;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    let line = &mut dxi[iy as usize * w * c..(iy as usize + 1) * w * c];
+                    for (kx, s) in src.chunks_exact(c).enumerate() {
+                        let ix = x0 + kx as isize;
+                        if ix >= 0 && ix < w as isize {
+                            let start = ix as usize * c;
+                            for (d, &v) in line[start..start + c].iter_mut().zip(s) {
+                                *d += v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
+    let kdim = g.kh * g.kw * g.c;
+    let rows_per_image = g.out_h * g.out_w;
+    let mut out = vec![0.0; g.n * rows_per_image * g.o];
+    if out.is_empty() || kdim == 0 {
+        return Ok(out);
+    }
+    check_geometry("conv2d", g, Some(x), Some(w), None)?;
+    let filter = MatRef::row_major(w, g.o, false);
+    if is_pointwise(g) {
+        let rows = g.n * g.h * g.w;
+        let par = parallelism_for(rows, g.o, g.c);
+        gemm_into(
+            &mut out,
+            rows,
+            g.o,
+            g.c,
+            MatRef::row_major(x, g.c, false),
+            filter,
+            false,
+            par,
+        );
+        return Ok(out);
+    }
+    Blocks::new(g).for_each(
+        &mut out,
+        rows_per_image * g.o,
+        |first, out_block, may_thread, cols| {
+            let images = out_block.len() / (rows_per_image * g.o);
+            let rows = images * rows_per_image;
+            cols.resize(rows * kdim, 0.0);
+            im2col(x, g, first, images, cols);
+            let par = gemm_parallelism(may_thread, rows, g.o, kdim);
+            gemm_into(
+                out_block,
+                rows,
+                g.o,
+                kdim,
+                MatRef::row_major(cols, kdim, false),
+                filter,
+                false,
+                par,
+            );
+        },
+    );
+    Ok(out)
+}
+
+pub(crate) fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
+    let kdim = g.kh * g.kw * g.c;
+    let rows_per_image = g.out_h * g.out_w;
+    let image = g.h * g.w * g.c;
+    let mut dx = vec![0.0; g.n * image];
+    if dx.is_empty() || kdim == 0 || rows_per_image == 0 || g.o == 0 {
+        return Ok(dx);
+    }
+    check_geometry("conv2d_backward_input", g, None, Some(w), Some(dy))?;
+    // dcols = dy @ W^T, with W read transposed through its strides.
+    let filter_t = MatRef::row_major(w, g.o, true);
+    if is_pointwise(g) {
+        let rows = g.n * g.h * g.w;
+        let par = parallelism_for(rows, g.c, g.o);
+        gemm_into(
+            &mut dx,
+            rows,
+            g.c,
+            g.o,
+            MatRef::row_major(dy, g.o, false),
+            filter_t,
+            false,
+            par,
+        );
+        return Ok(dx);
+    }
+    let dy_image = rows_per_image * g.o;
+    Blocks::new(g).for_each(&mut dx, image, |first, dx_block, may_thread, dcols| {
+        let images = dx_block.len() / image;
+        let rows = images * rows_per_image;
+        let dy_block = &dy[first * dy_image..(first + images) * dy_image];
+        dcols.resize(rows * kdim, 0.0);
+        let par = gemm_parallelism(may_thread, rows, kdim, g.o);
+        gemm_into(
+            dcols,
+            rows,
+            kdim,
+            g.o,
+            MatRef::row_major(dy_block, g.o, false),
+            filter_t,
+            false,
+            par,
+        );
+        col2im(dcols, g, dx_block);
+    });
+    Ok(dx)
+}
+
+pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
+    let kdim = g.kh * g.kw * g.c;
+    let rows_per_image = g.out_h * g.out_w;
+    let mut dw = vec![0.0; kdim * g.o];
+    if dw.is_empty() || g.n == 0 || rows_per_image == 0 {
+        return Ok(dw);
+    }
+    check_geometry("conv2d_backward_filter", g, Some(x), None, Some(dy))?;
+    if is_pointwise(g) {
+        let rows = g.n * g.h * g.w;
+        let par = parallelism_for(g.c, g.o, rows);
+        gemm_into(
+            &mut dw,
+            g.c,
+            g.o,
+            rows,
+            MatRef::row_major(x, g.c, true),
+            MatRef::row_major(dy, g.o, false),
+            false,
+            par,
+        );
+        return Ok(dw);
+    }
+    let blocks = Blocks::new(g);
+    let dy_image = rows_per_image * g.o;
+    // dW = sum over blocks of cols^T @ dy_block, accumulated in place.
+    let accumulate_blocks =
+        |block_ids: std::ops::Range<usize>, acc: &mut [f32], may_thread: bool| {
+            let mut cols = Vec::new();
+            for b in block_ids {
+                let first = b * blocks.images_per_block;
+                let images = blocks.images_per_block.min(g.n - first);
+                let rows = images * rows_per_image;
+                cols.resize(rows * kdim, 0.0);
+                im2col(x, g, first, images, &mut cols);
+                let dy_block = &dy[first * dy_image..(first + images) * dy_image];
+                let par = gemm_parallelism(may_thread, kdim, g.o, rows);
+                gemm_into(
+                    acc,
+                    kdim,
+                    g.o,
+                    rows,
+                    MatRef::row_major(&cols, kdim, true),
+                    MatRef::row_major(dy_block, g.o, false),
+                    true,
+                    par,
+                );
+            }
+        };
+    let count = blocks.count(g.n);
+    if blocks.parallel {
+        // A fixed split into one contiguous range of blocks per thread, summed in a
+        // fixed order afterwards, so the result does not depend on work stealing.
+        let threads = rayon::current_num_threads().min(count);
+        let partials: Vec<Vec<f32>> = (0..threads)
+            .into_par_iter()
+            .map(|t| {
+                let mut acc = vec![0.0; kdim * g.o];
+                accumulate_blocks(
+                    t * count / threads..(t + 1) * count / threads,
+                    &mut acc,
+                    false,
+                );
+                acc
+            })
+            .collect();
+        for partial in &partials {
+            for (d, p) in dw.iter_mut().zip(partial) {
+                *d += p;
+            }
+        }
+    } else {
+        accumulate_blocks(0..count, &mut dw, true);
+    }
+    Ok(dw)
+}

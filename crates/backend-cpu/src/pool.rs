@@ -1,0 +1,234 @@
+//! 2-D max and average pooling over NHWC, and their backwards.
+//!
+//! Windows are clipped to the input, as TensorFlow does: padding never wins a max
+//! and is not counted by an average. Loops run over whole pixels so the innermost
+//! loop is across channels, which are contiguous in NHWC. Images are independent,
+//! so large batches are split over threads one image at a time.
+
+use crate::{PAR_THRESHOLD, check_len, cpu_error};
+use rayon::prelude::*;
+use std::ops::Range;
+use tensor::{Pool2dGeom, Result};
+
+/// Largest flat index an f32 holds exactly; argmax indices travel as f32.
+const MAX_EXACT_INDEX: usize = 1 << 24;
+
+/// Input rows and columns covered by output pixel `(oy, ox)`, clipped to the input.
+#[inline]
+fn window(g: &Pool2dGeom, oy: usize, ox: usize) -> (Range<usize>, Range<usize>) {
+    let clip = |start: isize, k: usize, len: usize| {
+        let lo = start.max(0) as usize;
+        let hi = (start + k as isize).clamp(0, len as isize) as usize;
+        lo.min(hi)..hi
+    };
+    (
+        clip((oy * g.stride_h) as isize - g.pad_top as isize, g.kh, g.h),
+        clip((ox * g.stride_w) as isize - g.pad_left as isize, g.kw, g.w),
+    )
+}
+
+/// Runs `f(image, out_image)` over the images of `out` (`per_image` elements each),
+/// on several threads when `total_work` is large.
+fn per_image<T: Send>(
+    out: &mut [T],
+    per_image: usize,
+    total_work: usize,
+    f: impl Fn(usize, &mut [T]) -> Result<()> + Sync,
+) -> Result<()> {
+    if per_image == 0 {
+        return Ok(());
+    }
+    if total_work >= PAR_THRESHOLD {
+        out.par_chunks_mut(per_image)
+            .enumerate()
+            .try_for_each(|(i, o)| f(i, o))
+    } else {
+        out.chunks_mut(per_image)
+            .enumerate()
+            .try_for_each(|(i, o)| f(i, o))
+    }
+}
+
+fn input_len(g: &Pool2dGeom) -> usize {
+    g.n * g.h * g.w * g.c
+}
+
+fn output_len(g: &Pool2dGeom) -> usize {
+    g.n * g.out_h * g.out_w * g.c
+}
+
+/// Work estimate: every output element looks at a whole window.
+fn work(g: &Pool2dGeom) -> usize {
+    output_len(g) * g.kh * g.kw
+}
+
+pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32>)> {
+    let c = g.c;
+    let mut out = vec![0.0; output_len(g)];
+    let mut argmax = vec![-1.0; output_len(g)];
+    if out.is_empty() {
+        return Ok((out, argmax));
+    }
+    check_len("max_pool2d", "x", x, input_len(g))?;
+    if input_len(g) > MAX_EXACT_INDEX {
+        return Err(cpu_error(
+            "max_pool2d",
+            format!(
+                "input has {} elements; argmax indices above 2^24 are not exact in f32",
+                input_len(g)
+            ),
+        ));
+    }
+    let image = g.h * g.w * c;
+    let out_image = g.out_h * g.out_w * c;
+    let mut pairs: Vec<(&mut [f32], &mut [f32])> = out
+        .chunks_mut(out_image)
+        .zip(argmax.chunks_mut(out_image))
+        .collect();
+    let pool_image = |img: usize, (out, arg): &mut (&mut [f32], &mut [f32])| {
+        let base = img * image;
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * c;
+                let best = &mut out[at..at + c];
+                let best_at = &mut arg[at..at + c];
+                let (ys, xs) = window(g, oy, ox);
+                let mut first = true;
+                // Row-major scan with a strict `>`: the first maximum wins ties.
+                for iy in ys {
+                    for ix in xs.clone() {
+                        let p = base + (iy * g.w + ix) * c;
+                        let px = &x[p..p + c];
+                        if first {
+                            best.copy_from_slice(px);
+                            for (ch, a) in best_at.iter_mut().enumerate() {
+                                *a = (p + ch) as f32;
+                            }
+                            first = false;
+                            continue;
+                        }
+                        for ch in 0..c {
+                            if px[ch] > best[ch] {
+                                best[ch] = px[ch];
+                                best_at[ch] = (p + ch) as f32;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if work(g) >= PAR_THRESHOLD {
+        pairs
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, pair)| pool_image(i, pair));
+    } else {
+        pairs
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, pair)| pool_image(i, pair));
+    }
+    Ok((out, argmax))
+}
+
+pub(crate) fn max_pool2d_backward(dy: &[f32], argmax: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
+    let mut dx = vec![0.0; input_len(g)];
+    let out_image = g.out_h * g.out_w * g.c;
+    if out_image == 0 || dx.is_empty() {
+        return Ok(dx);
+    }
+    check_len("max_pool2d_backward", "dy", dy, output_len(g))?;
+    check_len("max_pool2d_backward", "argmax", argmax, output_len(g))?;
+    let image = g.h * g.w * g.c;
+    // A window's winner lies in its own image, so each image's scatter is independent.
+    per_image(&mut dx, image, output_len(g), |img, dxi| {
+        let base = img * image;
+        let range = img * out_image..(img + 1) * out_image;
+        for (&d, &a) in dy[range.clone()].iter().zip(&argmax[range]) {
+            if a < 0.0 {
+                continue; // an empty window; nothing won
+            }
+            let local = (a as usize).wrapping_sub(base);
+            if a.fract() != 0.0 || local >= image {
+                return Err(cpu_error(
+                    "max_pool2d_backward",
+                    format!("argmax {a} is not an index into image {img}"),
+                ));
+            }
+            dxi[local] += d;
+        }
+        Ok(())
+    })?;
+    Ok(dx)
+}
+
+pub(crate) fn avg_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
+    let c = g.c;
+    let mut out = vec![0.0; output_len(g)];
+    if out.is_empty() {
+        return Ok(out);
+    }
+    check_len("avg_pool2d", "x", x, input_len(g))?;
+    let image = g.h * g.w * c;
+    per_image(&mut out, g.out_h * g.out_w * c, work(g), |img, out| {
+        let xi = &x[img * image..(img + 1) * image];
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * c;
+                let acc = &mut out[at..at + c];
+                let (ys, xs) = window(g, oy, ox);
+                let count = ys.len() * xs.len();
+                for iy in ys {
+                    for ix in xs.clone() {
+                        let p = (iy * g.w + ix) * c;
+                        for (a, &v) in acc.iter_mut().zip(&xi[p..p + c]) {
+                            *a += v;
+                        }
+                    }
+                }
+                if count > 0 {
+                    let count = count as f32;
+                    acc.iter_mut().for_each(|a| *a /= count);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+pub(crate) fn avg_pool2d_backward(dy: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
+    let c = g.c;
+    let mut dx = vec![0.0; input_len(g)];
+    let out_image = g.out_h * g.out_w * c;
+    if out_image == 0 || dx.is_empty() {
+        return Ok(dx);
+    }
+    check_len("avg_pool2d_backward", "dy", dy, output_len(g))?;
+    per_image(&mut dx, g.h * g.w * c, work(g), |img, dxi| {
+        let dyi = &dy[img * out_image..(img + 1) * out_image];
+        for oy in 0..g.out_h {
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * c;
+                let (ys, xs) = window(g, oy, ox);
+                let count = ys.len() * xs.len();
+                if count == 0 {
+                    continue;
+                }
+                let count = count as f32;
+                let d = &dyi[at..at + c];
+                for iy in ys {
+                    for ix in xs.clone() {
+                        let p = (iy * g.w + ix) * c;
+                        for (a, &v) in dxi[p..p + c].iter_mut().zip(d) {
+                            *a += v / count;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(dx)
+}

@@ -1,0 +1,52 @@
+//! Activation functions and the layer that applies one.
+
+use crate::{Mode, Module};
+use tensor::{Backend, Result, Tensor};
+
+/// An activation function, as Keras' `activation=` argument.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Linear,
+    Relu,
+    LeakyRelu(f32),
+    Sigmoid,
+    Tanh,
+    /// Softmax over the last axis.
+    Softmax,
+}
+
+impl Activation {
+    /// Applies the function.
+    pub fn apply<B: Backend>(self, x: &Tensor<B>) -> Result<Tensor<B>> {
+        match self {
+            Activation::Linear => Ok(x.clone()),
+            Activation::Relu => x.relu(),
+            Activation::LeakyRelu(a) => x.leaky_relu(a),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Tanh => x.tanh(),
+            Activation::Softmax => x.softmax(-1),
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Activation::Linear => "Activation",
+            Activation::Relu => "ReLU",
+            Activation::LeakyRelu(_) => "LeakyReLU",
+            Activation::Sigmoid | Activation::Tanh | Activation::Softmax => "Activation",
+        }
+    }
+}
+
+/// A layer applying an [`Activation`] (Keras `ReLU()`, `LeakyReLU(alpha)`, `Activation('tanh')`).
+#[derive(Clone, Copy, Debug)]
+pub struct ActivationLayer(pub Activation);
+
+impl<B: Backend> Module<B> for ActivationLayer {
+    fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
+        self.0.apply(x)
+    }
+    fn kind(&self) -> String {
+        self.0.kind().to_string()
+    }
+}

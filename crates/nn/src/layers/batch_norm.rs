@@ -1,0 +1,86 @@
+//! Batch normalisation over the last (channel) axis, Keras semantics.
+
+use crate::{Mode, Module, NamedParam, Param};
+use tensor::{Backend, Error, Result, Tensor, no_grad};
+
+/// Keras `BatchNormalization(axis=-1)`.
+///
+/// Training normalises with the batch mean and (biased) variance over every axis
+/// but the last, and moves the moving statistics:
+/// `moving = moving * momentum + batch * (1 - momentum)`. Evaluation uses the
+/// moving statistics. Defaults: momentum 0.99, epsilon 1e-3.
+pub struct BatchNorm<B: Backend> {
+    pub gamma: Param<B>,
+    pub beta: Param<B>,
+    pub moving_mean: Param<B>,
+    pub moving_variance: Param<B>,
+    pub momentum: f32,
+    pub epsilon: f32,
+}
+
+impl<B: Backend> BatchNorm<B> {
+    /// For `features` channels, with Keras defaults.
+    pub fn new(backend: &B, features: usize) -> Result<Self> {
+        Ok(BatchNorm {
+            gamma: Param::new(Tensor::ones(backend, [features])?),
+            beta: Param::new(Tensor::zeros(backend, [features])?),
+            moving_mean: Param::buffer(Tensor::zeros(backend, [features])?),
+            moving_variance: Param::buffer(Tensor::ones(backend, [features])?),
+            momentum: 0.99,
+            epsilon: 1e-3,
+        })
+    }
+
+    /// Sets the momentum of the moving statistics.
+    pub fn momentum(mut self, momentum: f32) -> Self {
+        self.momentum = momentum;
+        self
+    }
+}
+
+impl<B: Backend> Module<B> for BatchNorm<B> {
+    fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
+        let features = self.gamma.numel();
+        if x.rank() < 2 || x.dims()[x.rank() - 1] != features {
+            return Err(Error::shape(
+                "BatchNorm",
+                &[x.shape()],
+                format!("last dimension must be {features}"),
+            ));
+        }
+        let axes: Vec<isize> = (0..x.rank() as isize - 1).collect();
+        let (mean, var) = if mode.is_train() {
+            let mean = x.mean(&axes, false)?;
+            let var = x.sub(&mean)?.square()?.mean(&axes, false)?;
+            no_grad(|| -> Result<()> {
+                let m = self.momentum;
+                let mm = self.moving_mean.value();
+                let mv = self.moving_variance.value();
+                self.moving_mean
+                    .set(mm.mul_scalar(m)?.add(&mean.detach().mul_scalar(1.0 - m)?)?);
+                self.moving_variance
+                    .set(mv.mul_scalar(m)?.add(&var.detach().mul_scalar(1.0 - m)?)?);
+                Ok(())
+            })?;
+            (mean, var)
+        } else {
+            (self.moving_mean.value(), self.moving_variance.value())
+        };
+        let inv_std = var.add_scalar(self.epsilon)?.sqrt()?.recip()?;
+        let scale = inv_std.mul(&self.gamma.value())?;
+        x.sub(&mean)?.mul(&scale)?.add(&self.beta.value())
+    }
+
+    fn kind(&self) -> String {
+        "BatchNormalization".into()
+    }
+
+    fn params(&self) -> Vec<NamedParam<B>> {
+        vec![
+            ("gamma".into(), self.gamma.clone()),
+            ("beta".into(), self.beta.clone()),
+            ("moving_mean".into(), self.moving_mean.clone()),
+            ("moving_variance".into(), self.moving_variance.clone()),
+        ]
+    }
+}

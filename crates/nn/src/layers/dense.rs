@@ -1,0 +1,86 @@
+//! Fully connected layer.
+
+use crate::{Activation, Init, Mode, Module, NamedParam, Param, Seeds};
+use tensor::{Backend, Error, Result, Tensor};
+
+/// `y = activation(x @ kernel + bias)`, kernel `[in, out]` (Keras `Dense`).
+///
+/// Inputs of rank > 2 are multiplied on their last axis, as Keras does.
+pub struct Dense<B: Backend> {
+    pub kernel: Param<B>,
+    pub bias: Option<Param<B>>,
+    pub activation: Activation,
+    units: usize,
+}
+
+impl<B: Backend> Dense<B> {
+    /// Glorot-uniform kernel, zero bias, no activation.
+    pub fn new(backend: &B, input: usize, units: usize, seeds: &mut Seeds) -> Result<Self> {
+        Self::with_init(backend, input, units, Init::GlorotUniform, true, seeds)
+    }
+
+    /// Full control over the kernel initializer and the bias.
+    pub fn with_init(
+        backend: &B,
+        input: usize,
+        units: usize,
+        init: Init,
+        use_bias: bool,
+        seeds: &mut Seeds,
+    ) -> Result<Self> {
+        let kernel = Param::new(init.make(backend, &[input, units], seeds.next())?);
+        let bias = if use_bias {
+            Some(Param::new(Tensor::zeros(backend, [units])?))
+        } else {
+            None
+        };
+        Ok(Dense {
+            kernel,
+            bias,
+            activation: Activation::Linear,
+            units,
+        })
+    }
+
+    /// Sets the activation applied after the affine map.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// Output width.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+}
+
+impl<B: Backend> Module<B> for Dense<B> {
+    fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
+        let kernel = self.kernel.value();
+        let fan_in = kernel.dims()[0];
+        if x.rank() < 2 || x.dims()[x.rank() - 1] != fan_in {
+            return Err(Error::shape(
+                "Dense",
+                &[x.shape(), kernel.shape()],
+                format!("input's last dimension must be {fan_in}"),
+            ));
+        }
+        let mut y = x.matmul(&kernel)?;
+        if let Some(b) = &self.bias {
+            y = y.add(&b.value())?;
+        }
+        self.activation.apply(&y)
+    }
+
+    fn kind(&self) -> String {
+        "Dense".into()
+    }
+
+    fn params(&self) -> Vec<NamedParam<B>> {
+        let mut p = vec![("kernel".to_string(), self.kernel.clone())];
+        if let Some(b) = &self.bias {
+            p.push(("bias".to_string(), b.clone()));
+        }
+        p
+    }
+}

@@ -1,0 +1,115 @@
+//! Parameters: shared, replaceable tensors with a trainable flag.
+
+use std::sync::{Arc, RwLock};
+use tensor::{Backend, Gradients, Tensor};
+
+/// A learnable weight (or a non-learnable buffer such as BatchNorm's moving mean).
+///
+/// A `Param` is a shared handle: layers hold one, optimizers and checkpoints reach
+/// the same value through [`crate::Module::params`]. The value is replaced, never
+/// mutated, by optimizer steps.
+pub struct Param<B: Backend> {
+    inner: Arc<RwLock<State<B>>>,
+}
+
+struct State<B: Backend> {
+    value: Tensor<B>,
+    trainable: bool,
+    buffer: bool,
+}
+
+impl<B: Backend> Clone for Param<B> {
+    fn clone(&self) -> Self {
+        Param {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<B: Backend> std::fmt::Debug for Param<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.read();
+        f.debug_struct("Param")
+            .field("shape", s.value.shape())
+            .field("trainable", &s.trainable)
+            .field("buffer", &s.buffer)
+            .finish()
+    }
+}
+
+impl<B: Backend> Param<B> {
+    /// A trainable weight.
+    pub fn new(value: Tensor<B>) -> Self {
+        Self::make(value, true, false)
+    }
+
+    /// A non-trainable state tensor saved with the model (moving statistics).
+    pub fn buffer(value: Tensor<B>) -> Self {
+        Self::make(value, false, true)
+    }
+
+    fn make(value: Tensor<B>, trainable: bool, buffer: bool) -> Self {
+        Param {
+            inner: Arc::new(RwLock::new(State {
+                value: value.with_requires_grad(trainable),
+                trainable,
+                buffer,
+            })),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State<B>> {
+        // A poisoned lock only means another thread panicked mid-update; the value is still whole.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State<B>> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current value (a leaf that requires grad when trainable).
+    pub fn value(&self) -> Tensor<B> {
+        self.read().value.clone()
+    }
+
+    /// Replaces the value (shape is the caller's responsibility; checkpoints check it).
+    pub fn set(&self, value: Tensor<B>) {
+        let mut s = self.write();
+        s.value = value.with_requires_grad(s.trainable);
+    }
+
+    /// Whether optimizers update this parameter (Keras `trainable`).
+    pub fn is_trainable(&self) -> bool {
+        self.read().trainable
+    }
+
+    /// Whether this is a buffer (never trainable).
+    pub fn is_buffer(&self) -> bool {
+        self.read().buffer
+    }
+
+    /// Freezes (`false`) or unfreezes a weight; buffers stay frozen.
+    pub fn set_trainable(&self, trainable: bool) {
+        let mut s = self.write();
+        if s.buffer || s.trainable == trainable {
+            return;
+        }
+        s.trainable = trainable;
+        s.value = s.value.with_requires_grad(trainable);
+    }
+
+    /// This parameter's gradient in `grads`, if the loss depended on its current value.
+    pub fn grad<'a>(&self, grads: &'a Gradients<B>) -> Option<&'a Tensor<B>> {
+        grads.get_by_id(self.read().value.id())
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.read().value.numel()
+    }
+
+    /// Whether two handles share one parameter.
+    pub fn same(&self, other: &Param<B>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}

@@ -1,0 +1,67 @@
+//! Activations, softmax and log-softmax.
+
+use crate::{Backend, Result, Tensor, UnaryOp};
+
+impl<B: Backend> Tensor<B> {
+    /// `max(x, 0)`.
+    pub fn relu(&self) -> Result<Self> {
+        self.unary(UnaryOp::Relu)
+    }
+
+    /// `x` for `x > 0`, else `alpha * x`.
+    pub fn leaky_relu(&self, alpha: f32) -> Result<Self> {
+        self.unary(UnaryOp::LeakyRelu(alpha))
+    }
+
+    /// `1 / (1 + e^-x)`.
+    pub fn sigmoid(&self) -> Result<Self> {
+        self.unary(UnaryOp::Sigmoid)
+    }
+
+    /// Hyperbolic tangent.
+    pub fn tanh(&self) -> Result<Self> {
+        self.unary(UnaryOp::Tanh)
+    }
+
+    /// Softmax over `axis`, computed stably in one fused kernel.
+    pub fn softmax(&self, axis: isize) -> Result<Self> {
+        self.softmax_impl(axis, false)
+    }
+
+    /// Log-softmax over `axis`, computed stably in one fused kernel.
+    pub fn log_softmax(&self, axis: isize) -> Result<Self> {
+        self.softmax_impl(axis, true)
+    }
+
+    fn softmax_impl(&self, axis: isize, log: bool) -> Result<Self> {
+        let name = if log { "log_softmax" } else { "softmax" };
+        let a = self.shape().axis(axis, name)?;
+        let last = self.rank() - 1;
+        if a != last {
+            // Move the axis last, apply, move it back.
+            let mut axes: Vec<usize> = (0..self.rank()).collect();
+            axes.swap(a, last);
+            return self.permute(&axes)?.softmax_impl(-1, log)?.permute(&axes);
+        }
+        let cols = self.dims()[last];
+        let rows = if cols == 0 { 0 } else { self.numel() / cols };
+        let storage = self.backend().softmax(self.storage(), rows, cols, log)?;
+        Ok(Tensor::from_op(
+            self.backend(),
+            storage,
+            self.shape().clone(),
+            name,
+            &[self],
+            move |g, out| {
+                let grad = if log {
+                    // d/dx log_softmax: g - softmax * sum(g)
+                    g.sub(&out.exp()?.mul(&g.sum(&[-1], true)?)?)?
+                } else {
+                    // d/dx softmax: y * (g - sum(g * y))
+                    out.mul(&g.sub(&g.mul(out)?.sum(&[-1], true)?)?)?
+                };
+                Ok(vec![Some(grad)])
+            },
+        ))
+    }
+}

@@ -1,0 +1,107 @@
+//! 2-D convolution, NHWC input and HWIO filter, with TensorFlow padding.
+
+use crate::{Backend, Conv2dGeom, Error, Result, Shape, Tensor};
+
+/// TensorFlow padding modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// No padding: the output shrinks.
+    Valid,
+    /// Zero padding so that `out = ceil(in / stride)`; an odd total pad puts the
+    /// extra row/column at the bottom/right.
+    Same,
+}
+
+impl Padding {
+    /// `(out, pad_before)` for one spatial dimension, exactly as TensorFlow.
+    pub fn output_and_pad(
+        self,
+        input: usize,
+        kernel: usize,
+        stride: usize,
+    ) -> Option<(usize, usize)> {
+        if stride == 0 || kernel == 0 {
+            return None;
+        }
+        match self {
+            Padding::Valid => {
+                if input < kernel {
+                    None
+                } else {
+                    Some(((input - kernel) / stride + 1, 0))
+                }
+            }
+            Padding::Same => {
+                let out = input.div_ceil(stride);
+                let total = ((out.max(1) - 1) * stride + kernel).saturating_sub(input);
+                Some((out, total / 2))
+            }
+        }
+    }
+}
+
+impl<B: Backend> Tensor<B> {
+    /// Convolution of NHWC `self` `[n, h, w, c]` with an HWIO filter `[kh, kw, c, o]`.
+    pub fn conv2d(&self, filter: &Self, stride: (usize, usize), padding: Padding) -> Result<Self> {
+        let (x, w) = (self, filter);
+        if x.rank() != 4 || w.rank() != 4 || x.dims()[3] != w.dims()[2] {
+            return Err(Error::shape(
+                "conv2d",
+                &[x.shape(), w.shape()],
+                "need input [n, h, w, c] and filter [kh, kw, c, o] with equal c",
+            ));
+        }
+        let [n, h, wd, c] = [x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]];
+        let [kh, kw, _, o] = [w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]];
+        let out = padding
+            .output_and_pad(h, kh, stride.0)
+            .zip(padding.output_and_pad(wd, kw, stride.1));
+        let Some(((out_h, pad_top), (out_w, pad_left))) = out else {
+            return Err(Error::shape(
+                "conv2d",
+                &[x.shape(), w.shape()],
+                format!("stride {stride:?} and {padding:?} padding leave no output"),
+            ));
+        };
+        let geom = Conv2dGeom {
+            n,
+            h,
+            w: wd,
+            c,
+            kh,
+            kw,
+            o,
+            stride_h: stride.0,
+            stride_w: stride.1,
+            pad_top,
+            pad_left,
+            out_h,
+            out_w,
+        };
+        let storage = self.backend().conv2d(x.storage(), w.storage(), &geom)?;
+        let (xc, wc) = (x.clone(), w.clone());
+        Ok(Tensor::from_op(
+            self.backend(),
+            storage,
+            Shape::new(&[n, out_h, out_w, o]),
+            "conv2d",
+            &[x, w],
+            move |g, _| {
+                let be = g.backend();
+                let gx = if xc.is_tracked() {
+                    let s = be.conv2d_backward_input(g.storage(), wc.storage(), &geom)?;
+                    Some(Tensor::from_storage(be, s, xc.shape().clone()))
+                } else {
+                    None
+                };
+                let gw = if wc.is_tracked() {
+                    let s = be.conv2d_backward_filter(xc.storage(), g.storage(), &geom)?;
+                    Some(Tensor::from_storage(be, s, wc.shape().clone()))
+                } else {
+                    None
+                };
+                Ok(vec![gx, gw])
+            },
+        ))
+    }
+}

@@ -1,0 +1,137 @@
+//! Matrix products with batch dimensions.
+
+use crate::{Backend, Error, MatmulDims, Result, Shape, Tensor};
+
+impl<B: Backend> Tensor<B> {
+    /// Matrix product over the last two dimensions, NumPy-style: `[.., m, k] @ [.., k, n]`.
+    ///
+    /// Leading (batch) dimensions broadcast; both operands need rank >= 2.
+    pub fn matmul(&self, other: &Self) -> Result<Self> {
+        let (a, b) = (self, other);
+        if a.rank() < 2 || b.rank() < 2 {
+            return Err(Error::shape(
+                "matmul",
+                &[a.shape(), b.shape()],
+                "both operands need at least 2 dimensions",
+            ));
+        }
+        let (m, k) = (a.dims()[a.rank() - 2], a.dims()[a.rank() - 1]);
+        let (k2, n) = (b.dims()[b.rank() - 2], b.dims()[b.rank() - 1]);
+        if k != k2 {
+            return Err(Error::shape(
+                "matmul",
+                &[a.shape(), b.shape()],
+                format!("inner dimensions differ ({k} vs {k2})"),
+            ));
+        }
+        // [.., m, k] @ [k, n] folds the batch into the rows: one large GEMM.
+        if b.rank() == 2 && a.rank() > 2 {
+            let rows = a.numel_rows();
+            let mut out_dims = a.dims().to_vec();
+            *out_dims.last_mut().unwrap() = n;
+            return a.reshape([rows, k])?.matmul(b)?.reshape(out_dims);
+        }
+        let a_batch = Shape::new(&a.dims()[..a.rank() - 2]);
+        let b_batch = Shape::new(&b.dims()[..b.rank() - 2]);
+        let batch_shape = Shape::broadcast(&a_batch, &b_batch, "matmul")?;
+        let batch = batch_shape.numel();
+        // Each side is either the full batch or a single matrix; anything else is materialised.
+        let expand = |t: &Tensor<B>, own: &Shape, rows: usize, cols: usize| -> Result<Tensor<B>> {
+            if own.numel() == batch || own.numel() == 1 {
+                Ok(t.clone())
+            } else {
+                let mut dims = batch_shape.dims().to_vec();
+                dims.extend([rows, cols]);
+                t.broadcast_to(dims)
+            }
+        };
+        let a_full = expand(a, &a_batch, m, k)?;
+        let b_full = expand(b, &b_batch, k, n)?;
+        let a_stride = if a_full.numel() == m * k && batch > 1 {
+            0
+        } else {
+            m * k
+        };
+        let b_stride = if b_full.numel() == k * n && batch > 1 {
+            0
+        } else {
+            k * n
+        };
+        let dims = MatmulDims {
+            batch,
+            m,
+            k,
+            n,
+            trans_a: false,
+            trans_b: false,
+            a_batch_stride: a_stride,
+            b_batch_stride: b_stride,
+        };
+        let storage = self
+            .backend()
+            .matmul(a_full.storage(), b_full.storage(), dims)?;
+        let mut out_dims = batch_shape.dims().to_vec();
+        out_dims.extend([m, n]);
+        let (ac, bc) = (a_full.clone(), b_full.clone());
+        let out = Tensor::from_op(
+            self.backend(),
+            storage,
+            Shape(out_dims),
+            "matmul",
+            &[&a_full, &b_full],
+            move |g, _| {
+                let ga = if ac.is_tracked() {
+                    // dA = dC @ B^T, summed over the batch when A was broadcast.
+                    let d = MatmulDims {
+                        m,
+                        k: n,
+                        n: k,
+                        trans_a: false,
+                        trans_b: true,
+                        a_batch_stride: m * n,
+                        b_batch_stride: b_stride,
+                        batch,
+                    };
+                    let s = g.backend().matmul(g.storage(), bc.storage(), d)?;
+                    let full = Tensor::from_storage(g.backend(), s, [batch, m, k]);
+                    Some(full.sum_to_batch(ac.shape(), a_stride == 0)?)
+                } else {
+                    None
+                };
+                let gb = if bc.is_tracked() {
+                    // dB = A^T @ dC.
+                    let d = MatmulDims {
+                        m: k,
+                        k: m,
+                        n,
+                        trans_a: true,
+                        trans_b: false,
+                        a_batch_stride: a_stride,
+                        b_batch_stride: m * n,
+                        batch,
+                    };
+                    let s = g.backend().matmul(ac.storage(), g.storage(), d)?;
+                    let full = Tensor::from_storage(g.backend(), s, [batch, k, n]);
+                    Some(full.sum_to_batch(bc.shape(), b_stride == 0)?)
+                } else {
+                    None
+                };
+                Ok(vec![ga, gb])
+            },
+        );
+        Ok(out)
+    }
+
+    fn numel_rows(&self) -> usize {
+        self.dims()[..self.rank() - 1].iter().product()
+    }
+
+    /// `[batch, r, c]` -> `shape`, summing over the batch when the operand was broadcast.
+    fn sum_to_batch(&self, shape: &Shape, broadcast: bool) -> Result<Self> {
+        if broadcast {
+            self.sum(&[0], false)?.reshape(shape.clone())
+        } else {
+            self.reshape(shape.clone())
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Public tensor ops, one file per family, each with its backward rule.
+
+mod activation;
+mod conv;
+mod elementwise;
+mod gather;
+mod layout;
+mod lstm;
+mod matmul;
+mod optim;
+mod pool;
+mod reduce;
+
+pub use conv::Padding;
+pub use optim::adam_step;
