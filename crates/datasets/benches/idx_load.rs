@@ -27,7 +27,9 @@ fn idx_load(c: &mut Criterion) {
             imgs
         })
     });
-    group.bench_function("bundled_mnist_10k_gz", |b| b.iter(|| datasets::Mnist::bundled().unwrap()));
+    group.bench_function("bundled_mnist_10k_gz", |b| {
+        b.iter(|| datasets::Mnist::bundled().unwrap())
+    });
     group.finish();
     let _ = std::fs::remove_file(&path);
 }

@@ -88,7 +88,11 @@ impl AdditionProblems {
         let mut answers = Vec::with_capacity(operands.len());
         for &(a, b) in &operands {
             let q = format!("{:<qlen$}", format!("{a}+{b}"));
-            questions.push(if reverse { q.chars().rev().collect() } else { q });
+            questions.push(if reverse {
+                q.chars().rev().collect()
+            } else {
+                q
+            });
             answers.push(format!("{:<alen$}", a + b));
         }
         AdditionProblems {
@@ -133,7 +137,11 @@ impl AdditionProblems {
     /// Question `i` as a person reads it: un-reversed, padding trimmed.
     pub fn question_text(&self, i: usize) -> Option<String> {
         let q = self.questions.get(i)?;
-        let q: String = if self.reversed { q.chars().rev().collect() } else { q.clone() };
+        let q: String = if self.reversed {
+            q.chars().rev().collect()
+        } else {
+            q.clone()
+        };
         Some(q.trim().to_string())
     }
 
@@ -141,7 +149,9 @@ impl AdditionProblems {
     /// as Keras does with `holdout = 0.1`. Returns `(train, validation)`.
     pub fn split(&self, holdout: f64) -> Result<(Self, Self)> {
         if !(0.0..=1.0).contains(&holdout) {
-            return Err(DatasetError::invalid(format!("holdout must be in [0, 1], got {holdout}")));
+            return Err(DatasetError::invalid(format!(
+                "holdout must be in [0, 1], got {holdout}"
+            )));
         }
         let val = (self.len() as f64 * holdout).floor() as usize;
         let cut = self.len() - val;
@@ -171,7 +181,11 @@ fn encode_all(strings: &[String], maxlen: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(strings.len() * maxlen * table.len());
     for s in strings {
         // Generated strings only use the alphabet and have the right length.
-        out.extend(table.encode(s, maxlen).expect("generated strings fit the table"));
+        out.extend(
+            table
+                .encode(s, maxlen)
+                .expect("generated strings fit the table"),
+        );
     }
     out
 }
@@ -237,7 +251,11 @@ mod tests {
     #[test]
     fn exhausting_all_pairs_finishes() {
         let p = AdditionProblems::generate(55, 1, 3, false).unwrap();
-        let mut keys: Vec<_> = p.operands.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        let mut keys: Vec<_> = p
+            .operands
+            .iter()
+            .map(|&(a, b)| (a.min(b), a.max(b)))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), 55);

@@ -140,7 +140,7 @@ fn mix(seed: u64, epoch: u64) -> u64 {
 /// Copies rows `indices` of a row-major buffer with `row_len` values per row,
 /// in order: the batch `[indices.len(), row_len]`.
 pub fn gather_rows<T: Copy>(data: &[T], row_len: usize, indices: &[usize]) -> Result<Vec<T>> {
-    if row_len == 0 || data.len() % row_len != 0 {
+    if row_len == 0 || !data.len().is_multiple_of(row_len) {
         return Err(DatasetError::invalid(format!(
             "buffer of {} values is not a whole number of rows of {row_len}",
             data.len()
@@ -150,7 +150,9 @@ pub fn gather_rows<T: Copy>(data: &[T], row_len: usize, indices: &[usize]) -> Re
     let mut out = Vec::with_capacity(indices.len() * row_len);
     for &i in indices {
         if i >= rows {
-            return Err(DatasetError::invalid(format!("row {i} out of range for {rows} rows")));
+            return Err(DatasetError::invalid(format!(
+                "row {i} out of range for {rows} rows"
+            )));
         }
         out.extend_from_slice(&data[i * row_len..(i + 1) * row_len]);
     }
@@ -195,7 +197,10 @@ mod tests {
     #[test]
     fn gather_by_hand() {
         let data = [0., 1., 10., 11., 20., 21.];
-        assert_eq!(gather_rows(&data, 2, &[2, 0]).unwrap(), vec![20., 21., 0., 1.]);
+        assert_eq!(
+            gather_rows(&data, 2, &[2, 0]).unwrap(),
+            vec![20., 21., 0., 1.]
+        );
         assert!(gather_rows(&data, 2, &[3]).is_err());
         assert!(gather_rows(&data, 4, &[0]).is_err());
         assert_eq!(gather_rows(&[1u8, 2, 3], 1, &[1]).unwrap(), vec![2]);

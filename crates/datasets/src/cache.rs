@@ -72,7 +72,11 @@ pub const FASHION_MNIST_FILES: [RemoteFile; 4] = [
 /// `$DATASETS_CACHE_DIR`, else `$XDG_CACHE_HOME/rust-dl-datasets`, else
 /// `$HOME/.cache/rust-dl-datasets`, else `./.datasets-cache`.
 pub fn default_cache_dir() -> PathBuf {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = var(CACHE_DIR_ENV) {
         return dir;
     }
@@ -87,7 +91,10 @@ pub fn default_cache_dir() -> PathBuf {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Lower-case hex SHA-256 of the file at `path`.
@@ -96,7 +103,11 @@ pub fn sha256_file(path: impl AsRef<Path>) -> Result<String> {
     let mut file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, "opening", e))?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(|e| DatasetError::io(path, "reading", e))?;
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Fails with [`DatasetError::Checksum`] unless the file's SHA-256 is `expected`.
@@ -180,7 +191,14 @@ pub fn download(url: &str, dest: &Path, sha256: &str) -> Result<()> {
         ),
     };
     let status = Command::new("curl")
-        .args(["--fail", "--silent", "--show-error", "--location", "--retry", "2"])
+        .args([
+            "--fail",
+            "--silent",
+            "--show-error",
+            "--location",
+            "--retry",
+            "2",
+        ])
         .args(["--connect-timeout", "20", "--output"])
         .arg(&part)
         .arg(url)
@@ -200,7 +218,12 @@ pub fn download(url: &str, dest: &Path, sha256: &str) -> Result<()> {
 
 /// Writes `bytes` into the cache as `name` after checking them against `sha256`
 /// (for files obtained some other way, e.g. copied from another machine).
-pub fn store_verified(dir: impl AsRef<Path>, name: &str, bytes: &[u8], sha256: &str) -> Result<PathBuf> {
+pub fn store_verified(
+    dir: impl AsRef<Path>,
+    name: &str,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<PathBuf> {
     let path = dir.as_ref().join(name);
     let actual = sha256_hex(bytes);
     if !actual.eq_ignore_ascii_case(sha256) {

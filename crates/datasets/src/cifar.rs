@@ -172,7 +172,7 @@ fn parse_records(
             path: path.to_path_buf(),
         });
     }
-    if bytes.len() % record_len != 0 {
+    if !bytes.len().is_multiple_of(record_len) {
         return Err(DatasetError::RecordLength {
             path: path.to_path_buf(),
             what,

@@ -129,7 +129,10 @@ pub enum DatasetError {
 
     /// An environment variable that names a data directory is not set.
     #[error("environment variable {var} is not set (it should name a directory holding {what})")]
-    EnvVarNotSet { var: &'static str, what: &'static str },
+    EnvVarNotSet {
+        var: &'static str,
+        what: &'static str,
+    },
 
     /// A file's SHA-256 differs from the expected one.
     #[error("{}: SHA-256 mismatch: expected {expected}, got {actual}", path.display())]

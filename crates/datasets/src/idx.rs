@@ -167,8 +167,11 @@ fn be_u32(b: &[u8]) -> u32 {
 }
 
 fn dim_u32(value: usize, name: &str) -> Result<u32> {
-    u32::try_from(value)
-        .map_err(|_| DatasetError::invalid(format!("{name} = {value} does not fit an IDX u32 dimension")))
+    u32::try_from(value).map_err(|_| {
+        DatasetError::invalid(format!(
+            "{name} = {value} does not fit an IDX u32 dimension"
+        ))
+    })
 }
 
 /// Encodes images as the bytes of an IDX image file (not gzipped).
@@ -262,7 +265,9 @@ mod tests {
     #[test]
     fn parse_images_by_hand() {
         // 2 images of 2x1.
-        let bytes = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 1, 10, 20, 30, 40];
+        let bytes = vec![
+            0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 1, 10, 20, 30, 40,
+        ];
         let imgs = parse_idx_images(bytes, p()).unwrap();
         assert_eq!((imgs.count, imgs.rows, imgs.cols), (2, 2, 1));
         assert_eq!(imgs.pixels, vec![10, 20, 30, 40]);
@@ -273,18 +278,35 @@ mod tests {
         let bytes = vec![0, 0, 8, 1, 0, 0, 0, 3, 0, 11, 25];
         let err = parse_idx_labels(bytes.clone(), 10, p()).unwrap_err();
         match err {
-            DatasetError::LabelOutOfRange { index, label, .. } => assert_eq!((index, label), (1, 11)),
+            DatasetError::LabelOutOfRange { index, label, .. } => {
+                assert_eq!((index, label), (1, 11))
+            }
             other => panic!("{other}"),
         }
-        assert_eq!(parse_idx_labels(bytes.clone(), 26, p()).unwrap(), vec![0, 11, 25]);
+        assert_eq!(
+            parse_idx_labels(bytes.clone(), 26, p()).unwrap(),
+            vec![0, 11, 25]
+        );
         assert!(parse_idx_labels(bytes, 0, p()).is_err());
     }
 
     #[test]
     fn huge_dims_do_not_allocate() {
-        let bytes = vec![0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 1];
+        // 2^32-1 cubed overflows u64: a header no file can match.
+        let bytes = vec![
+            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 1,
+        ];
         let err = parse_idx_images(bytes, p()).unwrap_err();
-        assert!(matches!(err, DatasetError::TruncatedPayload { .. }), "{err}");
+        assert!(matches!(err, DatasetError::BadHeader { .. }), "{err}");
+        // (2^32-1)^2 fits: refused as truncated before anything is allocated.
+        let bytes = vec![
+            0, 0, 8, 3, 0, 0, 0, 1, 255, 255, 255, 255, 255, 255, 255, 255, 1,
+        ];
+        let err = parse_idx_images(bytes, p()).unwrap_err();
+        assert!(
+            matches!(err, DatasetError::TruncatedPayload { actual: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]

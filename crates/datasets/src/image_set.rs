@@ -112,7 +112,8 @@ impl ImageSet {
     /// The pixels of image `i` (HWC), or `None` past the end.
     pub fn image(&self, i: usize) -> Option<&[u8]> {
         let n = self.image_len();
-        self.images.get(i.checked_mul(n)?..i.checked_add(1)?.checked_mul(n)?)
+        self.images
+            .get(i.checked_mul(n)?..i.checked_add(1)?.checked_mul(n)?)
     }
 
     /// The label of image `i`, or `None` past the end.
@@ -157,7 +158,9 @@ impl ImageSet {
                 )));
             }
             if map[c as usize].is_some() {
-                return Err(DatasetError::invalid(format!("class {c} listed twice in keep")));
+                return Err(DatasetError::invalid(format!(
+                    "class {c} listed twice in keep"
+                )));
             }
             map[c as usize] = Some(if relabel { j as u8 } else { c });
         }
@@ -180,7 +183,11 @@ impl ImageSet {
             rows: self.rows,
             cols: self.cols,
             channels: self.channels,
-            num_classes: if relabel { keep.len() } else { self.num_classes },
+            num_classes: if relabel {
+                keep.len()
+            } else {
+                self.num_classes
+            },
         })
     }
 
@@ -249,7 +256,11 @@ impl ImageSet {
 
     /// Writes the set as an IDX image file and an IDX label file (atomically;
     /// gzipped where a path ends in `.gz`). Only single-channel sets fit IDX3.
-    pub fn write_idx(&self, images_path: impl AsRef<Path>, labels_path: impl AsRef<Path>) -> Result<()> {
+    pub fn write_idx(
+        &self,
+        images_path: impl AsRef<Path>,
+        labels_path: impl AsRef<Path>,
+    ) -> Result<()> {
         if self.channels != 1 {
             return Err(DatasetError::invalid(format!(
                 "IDX3 holds single-channel images; this set has {} channels",
@@ -291,7 +302,15 @@ mod tests {
 
     fn tiny() -> ImageSet {
         // Four 1x2 images whose pixels encode their index.
-        ImageSet::new(vec![0, 1, 10, 11, 20, 21, 30, 31], vec![3, 7, 5, 3], 1, 2, 1, 10).unwrap()
+        ImageSet::new(
+            vec![0, 1, 10, 11, 20, 21, 30, 31],
+            vec![3, 7, 5, 3],
+            1,
+            2,
+            1,
+            10,
+        )
+        .unwrap()
     }
 
     #[test]

@@ -116,7 +116,12 @@ pub fn mnist_dir_from_env() -> Option<PathBuf> {
 }
 
 /// Loads one images/labels pair from `dir` by standard name, raw or `.gz`.
-pub fn load_pair(dir: &Path, images_name: &str, labels_name: &str, num_classes: usize) -> Result<ImageSet> {
+pub fn load_pair(
+    dir: &Path,
+    images_name: &str,
+    labels_name: &str,
+    num_classes: usize,
+) -> Result<ImageSet> {
     let images_path = locate(dir, images_name)?;
     let labels_path = locate(dir, labels_name)?;
     load_image_set(&images_path, &labels_path, num_classes)

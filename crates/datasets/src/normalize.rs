@@ -32,7 +32,9 @@ fn to_byte(v: f32) -> u8 {
 pub fn min_max_scale(data: &mut [f32]) -> (f32, f32) {
     let (lo, hi) = data
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let range = hi - lo;
     for v in data.iter_mut() {
         *v = if range > 0.0 { (*v - lo) / range } else { 0.0 };
@@ -120,7 +122,7 @@ pub fn standardize_channels(data: &mut [f32], channels: usize) -> Result<Channel
 }
 
 fn check_channels(data: &[f32], channels: usize) -> Result<()> {
-    if channels == 0 || data.len() % channels != 0 {
+    if channels == 0 || !data.len().is_multiple_of(channels) {
         return Err(DatasetError::invalid(format!(
             "{} values are not a whole number of pixels of {channels} channels",
             data.len()
@@ -137,7 +139,10 @@ mod tests {
     fn byte_scaling_by_hand() {
         assert_eq!(u8_to_unit(&[0, 51, 255]), vec![0.0, 0.2, 1.0]);
         assert_eq!(u8_to_signed(&[0, 255]), vec![-1.0, 1.0]);
-        assert_eq!(signed_to_u8(&[-1.0, 0.0, 1.0, 7.0, f32::NAN]), vec![0, 128, 255, 255, 0]);
+        assert_eq!(
+            signed_to_u8(&[-1.0, 0.0, 1.0, 7.0, f32::NAN]),
+            vec![0, 128, 255, 255, 0]
+        );
         assert_eq!(unit_to_u8(&[0.0, 0.2, 1.0, -3.0]), vec![0, 51, 255, 0]);
     }
 

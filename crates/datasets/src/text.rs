@@ -19,7 +19,9 @@ impl CharTable {
         let mut index = HashMap::with_capacity(chars.len());
         for (i, &c) in chars.iter().enumerate() {
             if index.insert(c, i).is_some() {
-                return Err(DatasetError::invalid(format!("character {c:?} appears twice in the alphabet")));
+                return Err(DatasetError::invalid(format!(
+                    "character {c:?} appears twice in the alphabet"
+                )));
             }
         }
         if chars.is_empty() {
@@ -67,7 +69,9 @@ impl CharTable {
             .enumerate()
             .map(|(pos, c)| {
                 self.index_of(c).ok_or_else(|| {
-                    DatasetError::invalid(format!("character {c:?} at position {pos} is not in the table"))
+                    DatasetError::invalid(format!(
+                        "character {c:?} at position {pos} is not in the table"
+                    ))
                 })
             })
             .collect()
@@ -79,7 +83,10 @@ impl CharTable {
             .iter()
             .map(|&i| {
                 self.char_at(i).ok_or_else(|| {
-                    DatasetError::invalid(format!("index {i} is past the {}-character table", self.len()))
+                    DatasetError::invalid(format!(
+                        "index {i} is past the {}-character table",
+                        self.len()
+                    ))
                 })
             })
             .collect()
@@ -115,13 +122,16 @@ impl CharTable {
     /// arg-max of each row; the first maximum wins ties.
     pub fn decode(&self, scores: &[f32]) -> Result<String> {
         let n = self.len();
-        if scores.len() % n != 0 {
+        if !scores.len().is_multiple_of(n) {
             return Err(DatasetError::invalid(format!(
                 "{} scores are not a whole number of rows of {n}",
                 scores.len()
             )));
         }
-        Ok(scores.chunks_exact(n).map(|row| self.chars[argmax(row)]).collect())
+        Ok(scores
+            .chunks_exact(n)
+            .map(|row| self.chars[argmax(row)])
+            .collect())
     }
 }
 

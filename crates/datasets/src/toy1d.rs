@@ -54,7 +54,9 @@ impl Gaussian {
 impl Distribution1d for Gaussian {
     fn sample_one(&self, rng: &mut StdRng) -> f64 {
         // `new` guarantees a valid std, so `Normal::new` cannot fail.
-        Normal::new(self.mean, self.std).expect("validated std").sample(rng)
+        Normal::new(self.mean, self.std)
+            .expect("validated std")
+            .sample(rng)
     }
 
     fn pdf(&self, x: f64) -> f64 {
@@ -74,7 +76,9 @@ impl GaussianMixture {
     pub fn new(components: Vec<(f64, Gaussian)>) -> Result<GaussianMixture> {
         let total: f64 = components.iter().map(|(w, _)| *w).sum();
         if components.is_empty()
-            || components.iter().any(|(w, _)| !(w.is_finite() && *w >= 0.0))
+            || components
+                .iter()
+                .any(|(w, _)| !(w.is_finite() && *w >= 0.0))
             || !(total.is_finite() && total > 0.0)
         {
             return Err(DatasetError::invalid(
@@ -82,7 +86,10 @@ impl GaussianMixture {
             ));
         }
         Ok(GaussianMixture {
-            components: components.into_iter().map(|(w, g)| (w / total, g)).collect(),
+            components: components
+                .into_iter()
+                .map(|(w, g)| (w / total, g))
+                .collect(),
         })
     }
 
@@ -122,7 +129,11 @@ pub fn stratified_noise(n: usize, range: f64, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..n)
         .map(|i| {
-            let t = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.5 };
+            let t = if n > 1 {
+                i as f64 / (n - 1) as f64
+            } else {
+                0.5
+            };
             (-range + 2.0 * range * t + rng.random::<f64>() * 0.01) as f32
         })
         .collect()
@@ -133,7 +144,9 @@ pub fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     match n {
         0 => Vec::new(),
         1 => vec![lo],
-        _ => (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect(),
+        _ => (0..n)
+            .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+            .collect(),
     }
 }
 
@@ -141,7 +154,7 @@ pub fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 /// bin's count divided by `(number of samples * bin width)`, so it integrates
 /// to the fraction of samples inside the range. Samples outside are ignored.
 pub fn density_histogram(samples: &[f32], lo: f64, hi: f64, bins: usize) -> Result<Vec<f64>> {
-    if bins == 0 || !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if bins == 0 || !lo.is_finite() || !hi.is_finite() || hi <= lo {
         return Err(DatasetError::invalid(format!(
             "histogram needs bins > 0 and finite lo < hi, got {bins} bins over [{lo}, {hi})"
         )));
@@ -199,8 +212,13 @@ mod tests {
 
     #[test]
     fn mixture_sample_weights() {
-        let m = GaussianMixture::two(0.3, Gaussian::new(-5.0, 0.5).unwrap(), 0.7, Gaussian::new(5.0, 0.5).unwrap())
-            .unwrap();
+        let m = GaussianMixture::two(
+            0.3,
+            Gaussian::new(-5.0, 0.5).unwrap(),
+            0.7,
+            Gaussian::new(5.0, 0.5).unwrap(),
+        )
+        .unwrap();
         let s = m.sample(10_000, 1);
         let left = s.iter().filter(|&&x| x < 0.0).count() as f64 / 10_000.0;
         // Binomial standard error sqrt(0.21/10000) = 0.0046.

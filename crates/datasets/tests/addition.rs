@@ -21,7 +21,10 @@ fn encode_by_hand() {
     let x = t.encode("1+2    ", 7).unwrap();
     assert_eq!(x.len(), 7 * 12);
     // Row 0 is '1' (index 1), row 1 '+' (10), row 2 '2' (2), rows 3..7 ' ' (11).
-    let hot: Vec<usize> = x.chunks(12).map(|r| r.iter().position(|&v| v == 1.0).unwrap()).collect();
+    let hot: Vec<usize> = x
+        .chunks(12)
+        .map(|r| r.iter().position(|&v| v == 1.0).unwrap())
+        .collect();
     assert_eq!(hot, vec![1, 10, 2, 11, 11, 11, 11]);
     assert_eq!(x.iter().sum::<f32>(), 7.0);
     assert!(t.encode("1+2", 7).is_err());
@@ -54,7 +57,11 @@ fn questions_are_unique_and_answers_correct() {
     assert_eq!(p.len(), 50_000);
     let strings: HashSet<&String> = p.questions.iter().collect();
     assert_eq!(strings.len(), 50_000);
-    let pairs: HashSet<(u64, u64)> = p.operands.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+    let pairs: HashSet<(u64, u64)> = p
+        .operands
+        .iter()
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .collect();
     assert_eq!(pairs.len(), 50_000);
     for (q, a) in p.questions.iter().zip(&p.answers) {
         assert_eq!(q.len(), 7);
@@ -78,8 +85,17 @@ fn reversal_is_optional() {
         assert_eq!(p.chars().rev().collect::<String>(), *r);
     }
     // A padded question starts with a digit unreversed and ends with one reversed.
-    assert!(plain.questions.iter().all(|q| q.starts_with(|c: char| c.is_ascii_digit())));
-    assert!(rev.questions.iter().all(|q| q.ends_with(|c: char| c.is_ascii_digit())));
+    assert!(
+        plain
+            .questions
+            .iter()
+            .all(|q| q.starts_with(|c: char| c.is_ascii_digit()))
+    );
+    assert!(
+        rev.questions
+            .iter()
+            .all(|q| q.ends_with(|c: char| c.is_ascii_digit()))
+    );
     assert_eq!(plain.question_text(0), rev.question_text(0));
 }
 
@@ -87,7 +103,12 @@ fn reversal_is_optional() {
 fn seeds_reproduce() {
     let a = AdditionProblems::generate(500, 3, 99, true).unwrap();
     assert_eq!(a, AdditionProblems::generate(500, 3, 99, true).unwrap());
-    assert_ne!(a.questions, AdditionProblems::generate(500, 3, 100, true).unwrap().questions);
+    assert_ne!(
+        a.questions,
+        AdditionProblems::generate(500, 3, 100, true)
+            .unwrap()
+            .questions
+    );
 }
 
 #[test]

@@ -17,7 +17,10 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 fn assert_msg(err: &DatasetError, path: &Path, words: &str) {
     let msg = err.to_string();
-    assert!(msg.contains(&path.display().to_string()), "message lacks path: {msg}");
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "message lacks path: {msg}"
+    );
     assert!(msg.contains(words), "message lacks {words:?}: {msg}");
 }
 
@@ -27,7 +30,17 @@ fn wrong_magic() {
     // A label file where images are expected: magic 0x801, not 0x803.
     let p = write(&dir, "imgs", &idx_labels_bytes(&[1, 2, 3]));
     let err = read_idx_images(&p).unwrap_err();
-    assert!(matches!(err, DatasetError::BadMagic { found: 0x801, expected: 0x803, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::BadMagic {
+                found: 0x801,
+                expected: 0x803,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_msg(&err, &p, "bad magic number 0x00000801, expected 0x00000803");
     // Images where labels are expected.
     let q = write(&dir, "labs", &idx_images_bytes(1, 1, 1, |_| 0));
@@ -46,13 +59,27 @@ fn truncated_payload() {
     let p = write(&dir, "imgs", &bytes);
     let err = read_idx_images(&p).unwrap_err();
     // 3*2*2 = 12 declared, 11 present.
-    assert!(matches!(err, DatasetError::TruncatedPayload { expected: 12, actual: 11, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::TruncatedPayload {
+                expected: 12,
+                actual: 11,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_msg(&err, &p, "payload truncated");
 
     let mut labels = idx_labels_bytes(&[1, 2, 3, 4]);
     labels.pop();
     let q = write(&dir, "labs", &labels);
-    assert_msg(&read_idx_labels(&q, 10).unwrap_err(), &q, "payload truncated");
+    assert_msg(
+        &read_idx_labels(&q, 10).unwrap_err(),
+        &q,
+        "payload truncated",
+    );
 }
 
 #[test]
@@ -62,7 +89,17 @@ fn trailing_bytes() {
     bytes.extend_from_slice(&[1, 2, 3]);
     let p = write(&dir, "imgs", &bytes);
     let err = read_idx_images(&p).unwrap_err();
-    assert!(matches!(err, DatasetError::TrailingBytes { expected: 8, actual: 11, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::TrailingBytes {
+                expected: 8,
+                actual: 11,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_msg(&err, &p, "trailing bytes");
 }
 
@@ -71,7 +108,17 @@ fn header_cut_short() {
     let dir = temp_dir("header");
     let p = write(&dir, "imgs", &[0, 0, 8, 3, 0, 0, 0, 1, 0, 0]);
     let err = read_idx_images(&p).unwrap_err();
-    assert!(matches!(err, DatasetError::TruncatedHeader { len: 10, needed: 16, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::TruncatedHeader {
+                len: 10,
+                needed: 16,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_msg(&err, &p, "header truncated");
 }
 
@@ -81,11 +128,24 @@ fn image_and_label_counts_disagree() {
     let imgs = write(&dir, "imgs", &idx_images_bytes(3, 2, 2, |_| 0));
     let labs = write(&dir, "labs", &idx_labels_bytes(&[0, 1]));
     let err = load_image_set(&imgs, &labs, 10).unwrap_err();
-    assert!(matches!(err, DatasetError::CountMismatch { images: 3, labels: 2, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::CountMismatch {
+                images: 3,
+                labels: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let msg = err.to_string();
     assert!(msg.contains("count mismatch"), "{msg}");
     assert!(msg.contains("imgs") && msg.contains("labs"), "{msg}");
-    assert!(msg.contains("3 images") && msg.contains("2 labels"), "{msg}");
+    assert!(
+        msg.contains("3 images") && msg.contains("2 labels"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -93,8 +153,23 @@ fn labels_out_of_range() {
     let dir = temp_dir("label-range");
     let p = write(&dir, "labs", &idx_labels_bytes(&[0, 9, 10, 3]));
     let err = read_idx_labels(&p, 10).unwrap_err();
-    assert!(matches!(err, DatasetError::LabelOutOfRange { index: 2, label: 10, num_classes: 10, .. }), "{err}");
-    assert_msg(&err, &p, "label 10 at index 2 is out of range for 10 classes");
+    assert!(
+        matches!(
+            err,
+            DatasetError::LabelOutOfRange {
+                index: 2,
+                label: 10,
+                num_classes: 10,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_msg(
+        &err,
+        &p,
+        "label 10 at index 2 is out of range for 10 classes",
+    );
     // With more classes (EMNIST style) the same file is fine.
     assert_eq!(read_idx_labels(&p, 27).unwrap(), vec![0, 9, 10, 3]);
 }
@@ -125,7 +200,17 @@ fn corrupt_gzip_body() {
     let p = write(&dir, "labs.gz", &gz);
     let err = read_idx_labels(&p, 10).unwrap_err();
     // Either the inflater or the CRC check catches it; never a panic or a silent success.
-    assert!(matches!(err, DatasetError::Gzip { .. } | DatasetError::BadMagic { .. } | DatasetError::TruncatedPayload { .. } | DatasetError::TrailingBytes { .. } | DatasetError::LabelOutOfRange { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::Gzip { .. }
+                | DatasetError::BadMagic { .. }
+                | DatasetError::TruncatedPayload { .. }
+                | DatasetError::TrailingBytes { .. }
+                | DatasetError::LabelOutOfRange { .. }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("labs.gz"), "{err}");
 }
 
@@ -151,7 +236,14 @@ fn directory_instead_of_file() {
     let err = read_idx_images(&sub).unwrap_err();
     assert!(matches!(err, DatasetError::IsDirectory { .. }), "{err}");
     assert_msg(&err, &sub, "is a directory, expected a file");
-    // Through the directory loader too.
+    // Through the directory loader too, with the other three files present.
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels_bytes(&[1])).unwrap();
+    std::fs::write(
+        dir.join("t10k-images-idx3-ubyte"),
+        idx_images_bytes(1, 1, 1, |_| 0),
+    )
+    .unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), idx_labels_bytes(&[1])).unwrap();
     let err = Mnist::from_dir(&dir).unwrap_err();
     assert_msg(&err, &sub, "is a directory");
 }
@@ -169,7 +261,17 @@ fn cifar_length_not_multiple_of_record() {
     let dir = temp_dir("cifar-len");
     let p = write(&dir, "data_batch_1.bin", &vec![0u8; 3073 * 2 + 5]);
     let err = read_cifar10_file(&p).unwrap_err();
-    assert!(matches!(err, DatasetError::RecordLength { len: 6151, record_len: 3073, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DatasetError::RecordLength {
+                len: 6151,
+                record_len: 3073,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_msg(&err, &p, "not a multiple of the 3073-byte record");
 }
 
@@ -180,5 +282,9 @@ fn cifar_label_out_of_range() {
     bytes[3073] = 12; // label of record 1
     let p = write(&dir, "test_batch.bin", &bytes);
     let err = read_cifar10_file(&p).unwrap_err();
-    assert_msg(&err, &p, "label 12 of record 1 is out of range for 10 classes");
+    assert_msg(
+        &err,
+        &p,
+        "label 12 of record 1 is out of range for 10 classes",
+    );
 }

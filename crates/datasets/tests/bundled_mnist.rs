@@ -31,7 +31,10 @@ fn shapes_and_split() {
 fn raw_headers_by_hand() {
     // 0x803, 10000 = 0x2710, 28 = 0x1c, 28.
     let img = raw_images();
-    assert_eq!(&img[..16], &[0, 0, 8, 3, 0, 0, 0x27, 0x10, 0, 0, 0, 0x1c, 0, 0, 0, 0x1c]);
+    assert_eq!(
+        &img[..16],
+        &[0, 0, 8, 3, 0, 0, 0x27, 0x10, 0, 0, 0, 0x1c, 0, 0, 0, 0x1c]
+    );
     assert_eq!(img.len(), 16 + 10_000 * 784);
     let lab = raw_labels();
     assert_eq!(&lab[..8], &[0, 0, 8, 1, 0, 0, 0x27, 0x10]);
@@ -65,7 +68,15 @@ fn pixels_match_independent_decoding() {
     let img = raw_images();
     let m = Mnist::bundled().unwrap();
     let at = |i: usize, r: usize, c: usize| img[16 + i * 784 + r * 28 + c];
-    for &(i, r, c) in &[(0, 14, 9), (0, 14, 10), (1, 14, 7), (4321, 10, 15), (7999, 14, 11), (8000, 14, 9), (9999, 14, 16)] {
+    for &(i, r, c) in &[
+        (0, 14, 9),
+        (0, 14, 10),
+        (1, 14, 7),
+        (4321, 10, 15),
+        (7999, 14, 11),
+        (8000, 14, 9),
+        (9999, 14, 16),
+    ] {
         let loaded = if i < 8000 {
             m.train.image(i).unwrap()[r * 28 + c]
         } else {
@@ -76,7 +87,10 @@ fn pixels_match_independent_decoding() {
     // Values read once with Python's gzip module (an independent decoder):
     // image 0 is an 8 and row 14 has 82, 254, 244, 47 in columns 9..13.
     assert_eq!(m.train.label(0), Some(8));
-    assert_eq!(&m.train.image(0).unwrap()[14 * 28 + 9..14 * 28 + 13], &[82, 254, 244, 47]);
+    assert_eq!(
+        &m.train.image(0).unwrap()[14 * 28 + 9..14 * 28 + 13],
+        &[82, 254, 244, 47]
+    );
     assert_eq!(m.test.label(0), Some(9));
     assert_eq!(m.test.label(1999), Some(9));
     // Whole buffers agree too.

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{gzip_bytes, idx_images_bytes, idx_labels_bytes, temp_dir};
-use datasets::{DatasetError, Mnist, read_idx_images, read_idx_labels, write_idx_images, write_idx_labels};
+use datasets::{
+    DatasetError, Mnist, read_idx_images, read_idx_labels, write_idx_images, write_idx_labels,
+};
 
 #[test]
 fn writer_produces_the_documented_bytes() {
@@ -14,11 +16,17 @@ fn writer_produces_the_documented_bytes() {
     let bytes = std::fs::read(&p).unwrap();
     // Hand-written: magic 0x00000803, then 2, 3, 4 as big-endian u32, then the pixels.
     assert_eq!(bytes, idx_images_bytes(2, 3, 4, |i| i as u8));
-    assert_eq!(&bytes[..16], &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
+    assert_eq!(
+        &bytes[..16],
+        &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]
+    );
 
     let l = dir.join("samples.idx1-ubyte");
     write_idx_labels(&l, &[3, 1, 4]).unwrap();
-    assert_eq!(std::fs::read(&l).unwrap(), vec![0, 0, 8, 1, 0, 0, 0, 3, 3, 1, 4]);
+    assert_eq!(
+        std::fs::read(&l).unwrap(),
+        vec![0, 0, 8, 1, 0, 0, 0, 3, 3, 1, 4]
+    );
 }
 
 #[test]
@@ -34,7 +42,10 @@ fn write_then_read_thousand_samples() {
     // Overwriting works and leaves no temporary file behind.
     write_idx_images(&p, &pixels[..784], 1, 28, 28).unwrap();
     assert_eq!(read_idx_images(&p).unwrap().count, 1);
-    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("samples.idx3-ubyte")]);
 }
 
@@ -65,10 +76,22 @@ fn from_dir_reads_raw_and_gz_names() {
     let train_imgs = idx_images_bytes(5, 28, 28, |i| (i % 200) as u8);
     let test_imgs = idx_images_bytes(2, 28, 28, |i| (i % 100) as u8);
     // Mix raw and gzipped files, as users unpack some and not others.
-    std::fs::write(dir.join("train-images-idx3-ubyte.gz"), gzip_bytes(&train_imgs)).unwrap();
-    std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels_bytes(&[0, 1, 2, 3, 9])).unwrap();
+    std::fs::write(
+        dir.join("train-images-idx3-ubyte.gz"),
+        gzip_bytes(&train_imgs),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("train-labels-idx1-ubyte"),
+        idx_labels_bytes(&[0, 1, 2, 3, 9]),
+    )
+    .unwrap();
     std::fs::write(dir.join("t10k-images-idx3-ubyte"), &test_imgs).unwrap();
-    std::fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), gzip_bytes(&idx_labels_bytes(&[7, 7]))).unwrap();
+    std::fs::write(
+        dir.join("t10k-labels-idx1-ubyte.gz"),
+        gzip_bytes(&idx_labels_bytes(&[7, 7])),
+    )
+    .unwrap();
     let m = Mnist::from_dir(&dir).unwrap();
     assert_eq!(m.train.shape(), [5, 28, 28, 1]);
     assert_eq!(m.test.shape(), [2, 28, 28, 1]);
@@ -82,12 +105,19 @@ fn from_dir_reads_raw_and_gz_names() {
 #[test]
 fn from_dir_names_every_file_it_looked_for() {
     let dir = temp_dir("from-dir-missing");
-    std::fs::write(dir.join("train-images-idx3-ubyte"), idx_images_bytes(1, 1, 1, |_| 0)).unwrap();
+    std::fs::write(
+        dir.join("train-images-idx3-ubyte"),
+        idx_images_bytes(1, 1, 1, |_| 0),
+    )
+    .unwrap();
     let err = Mnist::from_dir(&dir).unwrap_err();
     assert!(matches!(err, DatasetError::MissingFile { .. }), "{err}");
     let msg = err.to_string();
     assert!(msg.contains(&dir.display().to_string()), "{msg}");
-    assert!(msg.contains("train-labels-idx1-ubyte, train-labels-idx1-ubyte.gz"), "{msg}");
+    assert!(
+        msg.contains("train-labels-idx1-ubyte, train-labels-idx1-ubyte.gz"),
+        "{msg}"
+    );
 
     let err = Mnist::from_dir(dir.join("absent")).unwrap_err();
     assert!(err.to_string().contains("absent"), "{err}");
@@ -98,7 +128,10 @@ fn image_set_write_idx_round_trip() {
     let dir = temp_dir("set-write");
     let m = Mnist::bundled().unwrap();
     let small = m.test.take(100);
-    let (ip, lp) = (dir.join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-labels-idx1-ubyte"));
+    let (ip, lp) = (
+        dir.join("t10k-images-idx3-ubyte.gz"),
+        dir.join("t10k-labels-idx1-ubyte"),
+    );
     small.write_idx(&ip, &lp).unwrap();
     let back = datasets::load_image_set(&ip, &lp, 10).unwrap();
     assert_eq!(back, small);

@@ -10,8 +10,16 @@ use datasets::{DatasetError, MNIST_DIR_ENV, Mnist};
 fn mnist_dir_variable() {
     let dir = temp_dir("mnist-dir-env");
     for (name, n) in [("train", 3u32), ("t10k", 1)] {
-        std::fs::write(dir.join(format!("{name}-images-idx3-ubyte")), idx_images_bytes(n, 28, 28, |_| 1)).unwrap();
-        std::fs::write(dir.join(format!("{name}-labels-idx1-ubyte")), idx_labels_bytes(&vec![4; n as usize])).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}-images-idx3-ubyte")),
+            idx_images_bytes(n, 28, 28, |_| 1),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{name}-labels-idx1-ubyte")),
+            idx_labels_bytes(&vec![4; n as usize]),
+        )
+        .unwrap();
     }
     // SAFETY: this binary runs this single test, so no other thread reads the environment.
     unsafe { std::env::remove_var(MNIST_DIR_ENV) };

@@ -113,5 +113,8 @@ proptest! {
 #[test]
 fn unmutated_inputs_parse() {
     assert_eq!(parse_idx_images(small_images(), p()).unwrap().count, 3);
-    assert_eq!(parse_idx_labels(gzip_bytes(&small_labels()), 10, p()).unwrap(), vec![0, 3, 9, 1, 7]);
+    assert_eq!(
+        parse_idx_labels(gzip_bytes(&small_labels()), 10, p()).unwrap(),
+        vec![0, 3, 9, 1, 7]
+    );
 }

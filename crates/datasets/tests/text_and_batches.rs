@@ -19,8 +19,14 @@ fn sample_text_round_trip_and_pairs() {
     let k = 5;
     let text: Vec<char> = SAMPLE_TEXT.chars().collect();
     let window_text: String = text[k * step..k * step + window].iter().collect();
-    assert_eq!(table.from_indices(pairs.input(k).unwrap()).unwrap(), window_text);
-    assert_eq!(table.char_at(pairs.targets[k]), Some(text[k * step + window]));
+    assert_eq!(
+        table.from_indices(pairs.input(k).unwrap()).unwrap(),
+        window_text
+    );
+    assert_eq!(
+        table.char_at(pairs.targets[k]),
+        Some(text[k * step + window])
+    );
     let x = pairs.inputs_one_hot(&table);
     assert_eq!(x.len(), pairs.count * window * table.len());
     assert_eq!(x.iter().sum::<f32>() as usize, pairs.count * window);
@@ -31,13 +37,16 @@ fn every_sample_once_per_epoch() {
     let data: Vec<f32> = (0..25 * 3).map(|v| v as f32).collect();
     let sampler = BatchSampler::new(25, 4).unwrap().shuffle(1);
     for epoch in 0..3 {
-        let mut seen = vec![0usize; 25];
+        let mut seen = [0usize; 25];
         let mut batches = 0;
         for batch in sampler.epoch(epoch) {
             let rows = gather_rows(&data, 3, &batch).unwrap();
             for (r, &i) in rows.chunks(3).zip(&batch) {
                 // Row i holds 3i, 3i+1, 3i+2.
-                assert_eq!(r, &[3.0 * i as f32, 3.0 * i as f32 + 1.0, 3.0 * i as f32 + 2.0]);
+                assert_eq!(
+                    r,
+                    &[3.0 * i as f32, 3.0 * i as f32 + 1.0, 3.0 * i as f32 + 2.0]
+                );
                 seen[i] += 1;
             }
             batches += 1;
@@ -46,5 +55,8 @@ fn every_sample_once_per_epoch() {
         assert!(seen.iter().all(|&n| n == 1));
     }
     assert_ne!(sampler.order(0), sampler.order(1));
-    assert_eq!(sampler.order(2), BatchSampler::new(25, 4).unwrap().shuffle(1).order(2));
+    assert_eq!(
+        sampler.order(2),
+        BatchSampler::new(25, 4).unwrap().shuffle(1).order(2)
+    );
 }

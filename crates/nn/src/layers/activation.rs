@@ -42,6 +42,44 @@ impl Activation {
 #[derive(Clone, Copy, Debug)]
 pub struct ActivationLayer(pub Activation);
 
+impl ActivationLayer {
+    /// The identity (Keras `Activation('linear')`).
+    pub fn linear() -> Self {
+        ActivationLayer(Activation::Linear)
+    }
+
+    /// Keras `ReLU()`.
+    pub fn relu() -> Self {
+        ActivationLayer(Activation::Relu)
+    }
+
+    /// Keras `LeakyReLU(alpha)` (Keras' default alpha is 0.3; the GANs use 0.2).
+    pub fn leaky_relu(alpha: f32) -> Self {
+        ActivationLayer(Activation::LeakyRelu(alpha))
+    }
+
+    /// Keras `Activation('sigmoid')`.
+    pub fn sigmoid() -> Self {
+        ActivationLayer(Activation::Sigmoid)
+    }
+
+    /// Keras `Activation('tanh')`.
+    pub fn tanh() -> Self {
+        ActivationLayer(Activation::Tanh)
+    }
+
+    /// Keras `Activation('softmax')`, over the last axis.
+    pub fn softmax() -> Self {
+        ActivationLayer(Activation::Softmax)
+    }
+}
+
+impl From<Activation> for ActivationLayer {
+    fn from(activation: Activation) -> Self {
+        ActivationLayer(activation)
+    }
+}
+
 impl<B: Backend> Module<B> for ActivationLayer {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
         self.0.apply(x)

@@ -1,11 +1,16 @@
 //! Optimizers with Keras semantics and defaults.
 
 mod adam;
+mod rmsprop;
+mod sgd;
 
 pub use adam::Adam;
+pub use rmsprop::RmsProp;
+pub use sgd::Sgd;
 
 use crate::NamedParam;
-use tensor::{Backend, Gradients, Result, Tensor};
+use std::collections::HashMap;
+use tensor::{Backend, Error, Gradients, Result, Tensor};
 
 /// Updates parameters from gradients; skips frozen ones and those without a gradient.
 pub trait Optimizer<B: Backend> {
@@ -20,4 +25,129 @@ pub trait Optimizer<B: Backend> {
 
     /// Restores state saved by [`Optimizer::state`].
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()>;
+}
+
+/// Name of the step counter in [`Optimizer::state`].
+const ITERATIONS: &str = "iterations";
+
+/// The step count as a `[2]` tensor: f32 is exact only up to 2^24, so it is stored
+/// as two 24-bit halves, exact up to 2^48 steps.
+fn iterations_tensor<B: Backend>(backend: &B, t: u64) -> Result<Tensor<B>> {
+    let hi = (t >> 24) as f32;
+    let lo = (t & 0xff_ffff) as f32;
+    Tensor::from_vec(backend, vec![hi, lo], [2])
+}
+
+/// Reads a tensor written by [`iterations_tensor`].
+fn parse_iterations<B: Backend>(op: &'static str, t: &Tensor<B>) -> Result<u64> {
+    let v = t.to_vec()?;
+    let half = |x: f32, max: f32| (x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < max);
+    if v.len() != 2 || !half(v[0], 16_777_216.0) || !half(v[1], 16_777_216.0) {
+        return Err(Error::argument(
+            op,
+            format!("bad iterations tensor {v:?} (expected two whole numbers below 2^24)"),
+        ));
+    }
+    Ok(((v[0] as u64) << 24) | v[1] as u64)
+}
+
+/// The parameters that take part in a step: trainable and with a gradient, each with
+/// that gradient (checked to have the parameter's shape).
+fn updatable<'a, B: Backend>(
+    op: &'static str,
+    params: &'a [NamedParam<B>],
+    grads: &'a Gradients<B>,
+) -> Result<Vec<(&'a NamedParam<B>, Tensor<B>, &'a Tensor<B>)>> {
+    let mut out = Vec::new();
+    for named in params {
+        let param = &named.1;
+        if !param.is_trainable() {
+            continue;
+        }
+        let Some(grad) = param.grad(grads) else {
+            continue;
+        };
+        let value = param.value();
+        if grad.shape() != value.shape() {
+            return Err(Error::shape(
+                op,
+                &[value.shape(), grad.shape()],
+                format!("gradient of {} does not match the parameter", named.0),
+            ));
+        }
+        out.push((named, value, grad));
+    }
+    Ok(out)
+}
+
+/// A per-parameter slot (velocity, accumulator), zeros when first used; checks that
+/// a restored slot fits the parameter.
+fn slot<B: Backend>(
+    op: &'static str,
+    slots: &HashMap<String, Tensor<B>>,
+    name: &str,
+    value: &Tensor<B>,
+) -> Result<Tensor<B>> {
+    match slots.get(name) {
+        Some(s) if s.shape() == value.shape() => Ok(s.clone()),
+        Some(s) => Err(Error::shape(
+            op,
+            &[value.shape(), s.shape()],
+            format!("state of parameter {name} does not match its shape"),
+        )),
+        None => value.zeros_like(),
+    }
+}
+
+/// State tensors of one-slot optimizers: `<param>/<suffix>` per slot, then the step count.
+fn slot_state<B: Backend>(
+    slots: &HashMap<String, Tensor<B>>,
+    suffix: &str,
+    backend: Option<&B>,
+    t: u64,
+) -> Result<Vec<(String, Tensor<B>)>> {
+    let mut names: Vec<&String> = slots.keys().collect();
+    names.sort();
+    let mut out: Vec<(String, Tensor<B>)> = names
+        .into_iter()
+        .map(|n| (format!("{n}/{suffix}"), slots[n].clone()))
+        .collect();
+    if let Some(be) = backend {
+        out.push((ITERATIONS.into(), iterations_tensor(be, t)?));
+    }
+    Ok(out)
+}
+
+/// Parses `<param>/<suffix>` slots and the step count written by [`slot_state`].
+fn load_slot_state<B: Backend>(
+    op: &'static str,
+    suffix: &str,
+    state: Vec<(String, Tensor<B>)>,
+) -> Result<(HashMap<String, Tensor<B>>, u64)> {
+    let mut slots = HashMap::new();
+    let mut t = 0;
+    let ending = format!("/{suffix}");
+    for (name, tensor) in state {
+        if name == ITERATIONS {
+            t = parse_iterations(op, &tensor)?;
+        } else if let Some(p) = name.strip_suffix(&ending) {
+            slots.insert(p.to_string(), tensor.detach());
+        } else {
+            return Err(Error::argument(
+                op,
+                format!("unexpected state tensor {name}"),
+            ));
+        }
+    }
+    Ok((slots, t))
+}
+
+/// Keras' legacy time-based decay: `lr / (1 + decay * iterations)`, where
+/// `iterations` counts the steps taken before this one.
+fn decayed_lr(lr: f32, decay: f32, iterations: u64) -> f32 {
+    if decay == 0.0 {
+        lr
+    } else {
+        (lr as f64 / (1.0 + decay as f64 * iterations as f64)) as f32
+    }
 }

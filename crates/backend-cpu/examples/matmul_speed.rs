@@ -1,0 +1,90 @@
+//! Rough matmul throughput of the CPU backend, and where threading starts to pay.
+//!
+//! `cargo run -p backend-cpu --release --example matmul_speed`
+//!
+//! Not a benchmark suite (those are criterion benches in `benches/`): a quick check
+//! used to pick `GEMM_PAR_WORK` in `src/matmul.rs`.
+
+use backend_cpu::Cpu;
+use std::time::Instant;
+use tensor::{Backend, MatmulDims};
+
+/// Median seconds per call of `f` over enough repetitions to fill ~0.3 s.
+fn time(mut f: impl FnMut()) -> f64 {
+    f();
+    let start = Instant::now();
+    f();
+    let once = start.elapsed().as_secs_f64().max(1e-7);
+    let reps = ((0.3 / once) as usize).clamp(3, 10_000);
+    let mut samples: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[reps / 2]
+}
+
+fn backend_gflops(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> f64 {
+    let a = Cpu.from_vec(vec![0.5; m * k]).unwrap();
+    let b = Cpu.from_vec(vec![0.25; k * n]).unwrap();
+    let dims = MatmulDims {
+        batch: 1,
+        m,
+        k,
+        n,
+        trans_a,
+        trans_b,
+        a_batch_stride: m * k,
+        b_batch_stride: k * n,
+    };
+    let secs = time(|| {
+        Cpu.matmul(&a, &b, dims).unwrap();
+    });
+    2.0 * (m * k * n) as f64 / secs / 1e9
+}
+
+fn raw_gemm_secs(size: usize, parallelism: gemm::Parallelism) -> f64 {
+    let (a, b) = (vec![0.5f32; size * size], vec![0.25f32; size * size]);
+    let mut c = vec![0.0f32; size * size];
+    time(|| unsafe {
+        gemm::gemm(
+            size, size, size, c.as_mut_ptr(), 1, size as isize, false, a.as_ptr(), 1,
+            size as isize, b.as_ptr(), 1, size as isize, 0.0, 1.0, false, false, false,
+            parallelism,
+        );
+    })
+}
+
+fn main() {
+    println!("rayon threads: {}", rayon::current_num_threads());
+    println!("\nbackend matmul (m x k x n):");
+    let shapes = [
+        (1024, 1024, 1024, false, false),
+        (32, 1024, 784, false, false),
+        // GAN dense layers: forward, and the two backward products.
+        (32, 100, 256, false, false),
+        (32, 784, 1024, false, true),
+        (1024, 32, 784, true, false),
+        (32, 784, 1024, false, false),
+    ];
+    for (m, k, n, ta, tb) in shapes {
+        println!(
+            "  {m:>5} x {k:>5} x {n:>5}  trans_a={ta:<5} trans_b={tb:<5} {:>7.1} GFLOP/s",
+            backend_gflops(m, k, n, ta, tb)
+        );
+    }
+    println!("\nsquare gemm, one thread vs all (threshold for GEMM_PAR_WORK):");
+    for size in [16, 32, 48, 64, 80, 96, 128, 192, 256] {
+        let one = raw_gemm_secs(size, gemm::Parallelism::None);
+        let all = raw_gemm_secs(size, gemm::Parallelism::Rayon(0));
+        println!(
+            "  {size:>4}^3 = {:>9} madds: 1 thread {:>8.1} us, all {:>8.1} us",
+            size * size * size,
+            one * 1e6,
+            all * 1e6
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! Opening a device: instance, adapter choice, limits and error capture.
+
+use crate::launch::Pending;
+use crate::pipeline::PipelineCache;
+use crate::pool::BufferPool;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use tensor::{Error, Result};
+
+/// Environment variable that picks an adapter by a case-insensitive substring of its name.
+pub const ADAPTER_ENV: &str = "WGPU_ADAPTER_NAME";
+
+/// Name under which this backend reports errors.
+pub(crate) const BACKEND: &str = "wgpu";
+
+/// A handle to one wgpu device with its pipeline cache, buffer pool and pending
+/// command encoder. Cloning is cheap (an `Arc`); clones share everything.
+#[derive(Clone)]
+pub struct Wgpu {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Everything one device needs, shared by all clones of a [`Wgpu`].
+pub(crate) struct Inner {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    /// Errors reported by wgpu outside any error scope (validation of a dispatch,
+    /// a lost device); drained into an `Err` by the next operation that checks.
+    pub errors: Arc<Mutex<Vec<String>>>,
+    pub pool: Arc<BufferPool>,
+    pub pipelines: PipelineCache,
+    pub pending: Mutex<Pending>,
+}
+
+impl fmt::Debug for Wgpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.describe())
+    }
+}
+
+impl Wgpu {
+    /// Opens the default adapter.
+    ///
+    /// The backends tried follow `WGPU_BACKEND` (e.g. `vulkan`, `gl`; all when unset),
+    /// the adapter follows [`ADAPTER_ENV`] (`WGPU_ADAPTER_NAME`, a substring of the
+    /// adapter's name) or else `WGPU_POWER_PREF` (`high` by default). Without any
+    /// adapter this returns [`Error::Backend`] saying what was tried and how to
+    /// install a software driver; it never panics.
+    pub fn new() -> Result<Wgpu> {
+        pollster::block_on(Self::open())
+    }
+
+    async fn open() -> Result<Wgpu> {
+        let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        let backends = desc.backends;
+        let instance = wgpu::Instance::new(desc);
+        let adapter = match std::env::var(ADAPTER_ENV) {
+            Ok(wanted) if !wanted.is_empty() => {
+                let adapters = instance.enumerate_adapters(backends).await;
+                let wanted_lc = wanted.to_lowercase();
+                let names: Vec<String> = adapters
+                    .iter()
+                    .map(|a| {
+                        let i = a.get_info();
+                        format!("{} ({:?})", i.name, i.backend)
+                    })
+                    .collect();
+                adapters
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&wanted_lc))
+                    .ok_or_else(|| {
+                        Error::backend(
+                            BACKEND,
+                            format!(
+                                "{ADAPTER_ENV}={wanted:?} matches no adapter; backends tried: \
+                                 {backends:?}; adapters found: [{}]",
+                                names.join(", ")
+                            ),
+                        )
+                    })?
+            }
+            _ => {
+                let options = wgpu::RequestAdapterOptions {
+                    power_preference: wgpu::PowerPreference::from_env()
+                        .unwrap_or(wgpu::PowerPreference::HighPerformance),
+                    ..Default::default()
+                };
+                instance.request_adapter(&options).await.map_err(|e| {
+                    Error::backend(
+                        BACKEND,
+                        format!(
+                            "no GPU adapter found (backends tried: {backends:?}; wgpu: {e}). \
+                             On a machine without a GPU, install the software Vulkan driver \
+                             with `apt-get install mesa-vulkan-drivers libvulkan1` (lavapipe); \
+                             choose a backend with WGPU_BACKEND=vulkan|gl|metal|dx12"
+                        ),
+                    )
+                })?
+            }
+        };
+        let info = adapter.get_info();
+        let device_desc = wgpu::DeviceDescriptor {
+            label: Some("backend-wgpu"),
+            required_features: wgpu::Features::empty(),
+            // The adapter's own limits: the defaults cap workgroup memory at 16 KiB
+            // and storage bindings at 128 MiB even where the device allows more.
+            required_limits: adapter.limits(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        };
+        let (device, queue) = adapter.request_device(&device_desc).await.map_err(|e| {
+            Error::backend(
+                BACKEND,
+                format!(
+                    "request_device on {} ({:?}) failed: {e}",
+                    info.name, info.backend
+                ),
+            )
+        })?;
+        let limits = device.limits();
+
+        // The default handler panics; ours records the error for the next op to return.
+        let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            lock(&sink).push(describe_error(&e));
+        }));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            lock(&sink).push(format!("device lost ({reason:?}): {message}"));
+        });
+
+        let pool = Arc::new(BufferPool::new(device.clone(), &limits));
+        let pending = Pending::new(&device, &limits);
+        let pipelines = PipelineCache::default();
+        Ok(Wgpu {
+            inner: Arc::new(Inner {
+                device,
+                queue,
+                info,
+                limits,
+                errors,
+                pool,
+                pipelines,
+                pending: Mutex::new(pending),
+            }),
+        })
+    }
+
+    /// `wgpu (<adapter name>, <backend>)`, e.g. `wgpu (llvmpipe (LLVM 15.0.6, 256 bits), Vulkan)`.
+    pub fn describe(&self) -> String {
+        format!("wgpu ({}, {:?})", self.inner.info.name, self.inner.info.backend)
+    }
+
+    /// The adapter this backend runs on.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.inner.info
+    }
+
+    /// The device limits in force (the adapter's own limits).
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.inner.limits
+    }
+
+    /// Submits all recorded work and waits until the device has finished it.
+    pub fn synchronize(&self) -> Result<()> {
+        let index = self.flush()?;
+        if let Some(index) = index {
+            self.wait_for(index)?;
+        }
+        self.check_errors()
+    }
+
+    /// Returns the errors wgpu reported outside error scopes since the last check.
+    pub(crate) fn check_errors(&self) -> Result<()> {
+        let mut errors = lock(&self.inner.errors);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let all = std::mem::take(&mut *errors).join("; ");
+        Err(Error::backend(BACKEND, all))
+    }
+
+    /// An `Error::Backend` naming this device.
+    pub(crate) fn error(&self, reason: impl fmt::Display) -> Error {
+        Error::backend(
+            format!("{BACKEND} ({})", self.inner.info.name),
+            reason.to_string(),
+        )
+    }
+
+    /// Fails if `len` f32 elements cannot be bound as one storage buffer.
+    pub(crate) fn check_binding_size(&self, op: &str, len: usize) -> Result<()> {
+        let bytes = (len as u64).saturating_mul(4);
+        let limit = self
+            .inner
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.inner.limits.max_buffer_size);
+        if bytes > limit {
+            return Err(self.error(format!(
+                "{op}: a tensor of {len} elements ({bytes} bytes) exceeds this device's \
+                 max_storage_buffer_binding_size of {limit} bytes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Locks a mutex, recovering the data if another thread panicked while holding it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One line for a wgpu error, with its kind.
+pub(crate) fn describe_error(e: &wgpu::Error) -> String {
+    match e {
+        wgpu::Error::OutOfMemory { .. } => "out of device memory".to_string(),
+        wgpu::Error::Validation { description, .. } => format!("validation error: {description}"),
+        wgpu::Error::Internal { description, .. } => format!("internal error: {description}"),
+    }
+}
+
+/// Runs `f` inside Validation, OutOfMemory and Internal error scopes and turns
+/// anything they catch into an `Err`.
+pub(crate) fn scoped<T>(
+    device: &wgpu::Device,
+    what: &str,
+    f: impl FnOnce() -> T,
+) -> std::result::Result<T, String> {
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let memory = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let value = f();
+    let caught: Vec<String> = [
+        pollster::block_on(internal.pop()),
+        pollster::block_on(memory.pop()),
+        pollster::block_on(validation.pop()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| describe_error(&e))
+    .collect();
+    if caught.is_empty() {
+        Ok(value)
+    } else {
+        Err(format!("{what}: {}", caught.join("; ")))
+    }
+}

@@ -1,0 +1,154 @@
+//! Conv2d forward and backward as implicit GEMMs (`shaders/conv2d.wgsl` on
+//! the tiled core `shaders/gemm.wgsl`).
+
+use super::matmul::GEMM_WGSL;
+use crate::context::Wgpu;
+use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
+use crate::pool::WgpuStorage;
+use bytemuck::{Pod, Zeroable};
+use tensor::{Conv2dGeom, Result};
+
+static SHADER: Shader = Shader {
+    name: "conv2d",
+    parts: &[
+        COMMON_WGSL,
+        include_str!("../../../../shaders/conv2d.wgsl"),
+        GEMM_WGSL,
+    ],
+};
+static CONV2D: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "gemm",
+    storage: &[Read, Read, ReadWrite],
+};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ConvParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    batch_base: u32,
+    row_tile_base: u32,
+    nb: u32,
+    h: u32,
+    w: u32,
+    c: u32,
+    kh: u32,
+    kw: u32,
+    o: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+    out_h: u32,
+    out_w: u32,
+}
+
+/// Which product conv2d.wgsl computes (its `MODE` override).
+#[derive(Clone, Copy)]
+enum Mode {
+    Forward = 0,
+    BackwardInput = 1,
+    BackwardFilter = 2,
+}
+
+impl Wgpu {
+    fn conv_gemm(
+        &self,
+        mode: Mode,
+        a: &WgpuStorage,
+        b: &WgpuStorage,
+        g: &Conv2dGeom,
+    ) -> Result<WgpuStorage> {
+        let pixels_in = g.n * g.h * g.w;
+        let pixels_out = g.n * g.out_h * g.out_w;
+        let taps = g.kh * g.kw;
+        // (m, n, k) of the implicit GEMM, and which index is contiguous when
+        // staging tiles (see gemm.wgsl).
+        let (m, n, k, a_k_fast, b_k_fast, op) = match mode {
+            Mode::Forward => (pixels_out, g.o, taps * g.c, true, false, "conv2d"),
+            Mode::BackwardInput => (
+                pixels_in,
+                g.c,
+                taps * g.o,
+                true,
+                true,
+                "conv2d_backward_input",
+            ),
+            Mode::BackwardFilter => (
+                taps * g.c,
+                g.o,
+                pixels_out,
+                false,
+                false,
+                "conv2d_backward_filter",
+            ),
+        };
+        let out = self.alloc(op, m * n)?;
+        if k == 0 {
+            return self.fill_impl(m * n, 0.0);
+        }
+        let constants = [
+            ("MODE", mode as u32 as f64),
+            ("A_K_FAST", a_k_fast as u32 as f64),
+            ("B_K_FAST", b_k_fast as u32 as f64),
+        ];
+        self.launch_gemm(
+            &CONV2D,
+            &constants,
+            &[a, b, &out],
+            1,
+            m,
+            n,
+            |batch_base, row_tile_base| ConvParams {
+                m: m as u32,
+                n: n as u32,
+                k: k as u32,
+                batch_base,
+                row_tile_base,
+                nb: g.n as u32,
+                h: g.h as u32,
+                w: g.w as u32,
+                c: g.c as u32,
+                kh: g.kh as u32,
+                kw: g.kw as u32,
+                o: g.o as u32,
+                stride_h: g.stride_h as u32,
+                stride_w: g.stride_w as u32,
+                pad_top: g.pad_top as u32,
+                pad_left: g.pad_left as u32,
+                out_h: g.out_h as u32,
+                out_w: g.out_w as u32,
+            },
+        )?;
+        Ok(out)
+    }
+
+    pub(crate) fn conv2d_impl(
+        &self,
+        x: &WgpuStorage,
+        w: &WgpuStorage,
+        g: &Conv2dGeom,
+    ) -> Result<WgpuStorage> {
+        self.conv_gemm(Mode::Forward, x, w, g)
+    }
+
+    pub(crate) fn conv2d_backward_input_impl(
+        &self,
+        dy: &WgpuStorage,
+        w: &WgpuStorage,
+        g: &Conv2dGeom,
+    ) -> Result<WgpuStorage> {
+        self.conv_gemm(Mode::BackwardInput, dy, w, g)
+    }
+
+    pub(crate) fn conv2d_backward_filter_impl(
+        &self,
+        x: &WgpuStorage,
+        dy: &WgpuStorage,
+        g: &Conv2dGeom,
+    ) -> Result<WgpuStorage> {
+        self.conv_gemm(Mode::BackwardFilter, x, dy, g)
+    }
+}

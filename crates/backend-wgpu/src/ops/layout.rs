@@ -1,0 +1,280 @@
+//! Strided copy, pad, concat, index_select and index_add (`shaders/layout.wgsl`).
+
+use super::{MAX_RANK, collapse, pack8};
+use crate::context::Wgpu;
+use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
+use crate::pool::WgpuStorage;
+use bytemuck::{Pod, Zeroable};
+use tensor::{Error, Result, StridedLayout};
+
+static SHADER: Shader = Shader {
+    name: "layout",
+    parts: &[COMMON_WGSL, include_str!("../../../../shaders/layout.wgsl")],
+};
+static STRIDED_COPY: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "strided_copy",
+    storage: &[Read, ReadWrite],
+};
+static PAD: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "pad",
+    storage: &[Read, ReadWrite],
+};
+static CONCAT_PART: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "concat_part",
+    storage: &[Read, ReadWrite],
+};
+static INDEX_SELECT: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "index_select",
+    storage: &[Read, Read, ReadWrite],
+};
+static INDEX_ADD: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "index_add",
+    storage: &[Read, Read, ReadWrite],
+};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct StridedParams {
+    dims: [u32; MAX_RANK],
+    strides: [u32; MAX_RANK],
+    len: u32,
+    rank: u32,
+    offset: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct PadParams {
+    x_dims: [u32; MAX_RANK],
+    out_dims: [u32; MAX_RANK],
+    offsets: [u32; MAX_RANK],
+    len: u32,
+    rank: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ConcatParams {
+    len: u32,
+    src_cols: u32,
+    dst_cols: u32,
+    dst_col_offset: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct IndexParams {
+    len: u32,
+    outer: u32,
+    axis_len: u32,
+    inner: u32,
+    n_idx: u32,
+    pos_base: u32,
+}
+
+/// Merges pad dimensions: dim `i + 1` folds into dim `i` when the box spans it
+/// entirely (`x_dims == out_dims`, offset 0); size-1 dims are dropped.
+fn collapse_pad(
+    x_dims: &[usize],
+    out_dims: &[usize],
+    offsets: &[usize],
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let (mut xd, mut od, mut off) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..out_dims.len() {
+        if out_dims[i] == 1 {
+            continue;
+        }
+        let full = x_dims[i] == out_dims[i] && offsets[i] == 0;
+        if full && !od.is_empty() {
+            let last = od.len() - 1;
+            xd[last] *= x_dims[i];
+            off[last] *= out_dims[i];
+            od[last] *= out_dims[i];
+        } else {
+            xd.push(x_dims[i]);
+            od.push(out_dims[i]);
+            off.push(offsets[i]);
+        }
+    }
+    (xd, od, off)
+}
+
+impl Wgpu {
+    pub(crate) fn strided_copy_impl(
+        &self,
+        x: &WgpuStorage,
+        layout: &StridedLayout,
+    ) -> Result<WgpuStorage> {
+        let len: usize = layout.out_dims.iter().product();
+        let out = self.alloc("strided_copy", len)?;
+        let (dims, strides) = collapse(&layout.out_dims, &[&layout.strides]);
+        if dims.len() > MAX_RANK {
+            return Err(self.error(format!(
+                "strided_copy: {} non-mergeable dimensions (at most {MAX_RANK})",
+                dims.len()
+            )));
+        }
+        let params = StridedParams {
+            dims: pack8(&dims),
+            strides: pack8(&strides[0]),
+            len: len as u32,
+            rank: dims.len() as u32,
+            offset: layout.offset as u32,
+        };
+        self.launch(&STRIDED_COPY, &[], &params, &[x, &out], self.grid(len)?)?;
+        Ok(out)
+    }
+
+    pub(crate) fn pad_impl(
+        &self,
+        x: &WgpuStorage,
+        x_dims: &[usize],
+        out_dims: &[usize],
+        offsets: &[usize],
+    ) -> Result<WgpuStorage> {
+        let len: usize = out_dims.iter().product();
+        let out = self.alloc("pad", len)?;
+        let (xd, od, off) = collapse_pad(x_dims, out_dims, offsets);
+        if od.len() > MAX_RANK {
+            return Err(self.error(format!(
+                "pad: {} non-mergeable dimensions (at most {MAX_RANK})",
+                od.len()
+            )));
+        }
+        let params = PadParams {
+            x_dims: pack8(&xd),
+            out_dims: pack8(&od),
+            offsets: pack8(&off),
+            len: len as u32,
+            rank: od.len() as u32,
+        };
+        self.launch(&PAD, &[], &params, &[x, &out], self.grid(len)?)?;
+        Ok(out)
+    }
+
+    pub(crate) fn concat_impl(
+        &self,
+        parts: &[&WgpuStorage],
+        dims: &[Vec<usize>],
+        axis: usize,
+        out_dims: &[usize],
+    ) -> Result<WgpuStorage> {
+        let len: usize = out_dims.iter().product();
+        let out = self.alloc("concat", len)?;
+        let outer: usize = out_dims[..axis].iter().product();
+        let inner: usize = out_dims[axis + 1..].iter().product();
+        let dst_cols = out_dims[axis] * inner;
+        let mut col = 0;
+        for (part, d) in parts.iter().zip(dims) {
+            let src_cols = d[axis] * inner;
+            let n = outer * src_cols;
+            let params = ConcatParams {
+                len: n as u32,
+                src_cols: src_cols as u32,
+                dst_cols: dst_cols as u32,
+                dst_col_offset: col as u32,
+            };
+            self.launch(&CONCAT_PART, &[], &params, &[part, &out], self.grid(n)?)?;
+            col += src_cols;
+        }
+        Ok(out)
+    }
+
+    fn check_indices(&self, op: &'static str, indices: &[usize], axis_len: usize) -> Result<()> {
+        if let Some(bad) = indices.iter().find(|&&i| i >= axis_len) {
+            return Err(Error::argument(
+                op,
+                format!("index {bad} out of range for an axis of length {axis_len}"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn index_select_impl(
+        &self,
+        x: &WgpuStorage,
+        outer: usize,
+        axis_len: usize,
+        inner: usize,
+        indices: &[usize],
+    ) -> Result<WgpuStorage> {
+        self.check_indices("index_select", indices, axis_len)?;
+        let len = outer * indices.len() * inner;
+        let out = self.alloc("index_select", len)?;
+        if len == 0 {
+            return Ok(out);
+        }
+        let idx: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+        let idx = self.upload("index_select", &idx)?;
+        let params = IndexParams {
+            len: len as u32,
+            outer: outer as u32,
+            axis_len: axis_len as u32,
+            inner: inner as u32,
+            n_idx: indices.len() as u32,
+            pos_base: 0,
+        };
+        self.launch(&INDEX_SELECT, &[], &params, &[x, &idx, &out], self.grid(len)?)?;
+        Ok(out)
+    }
+
+    pub(crate) fn index_add_impl(
+        &self,
+        dy: &WgpuStorage,
+        outer: usize,
+        axis_len: usize,
+        inner: usize,
+        indices: &[usize],
+    ) -> Result<WgpuStorage> {
+        self.check_indices("index_add", indices, axis_len)?;
+        let len = outer * axis_len * inner;
+        let out = self.alloc("index_add", len)?;
+        if len == 0 {
+            return Ok(out);
+        }
+        // CSR inverse of `indices`: row starts, then positions in ascending order.
+        let mut csr = vec![0u32; axis_len + 1 + indices.len()];
+        for &i in indices {
+            csr[i + 1] += 1;
+        }
+        for a in 0..axis_len {
+            csr[a + 1] += csr[a];
+        }
+        let mut next: Vec<u32> = csr[..axis_len].to_vec();
+        for (j, &i) in indices.iter().enumerate() {
+            csr[axis_len + 1 + next[i] as usize] = j as u32;
+            next[i] += 1;
+        }
+        let csr = self.upload("index_add", &csr)?;
+        let params = IndexParams {
+            len: len as u32,
+            outer: outer as u32,
+            axis_len: axis_len as u32,
+            inner: inner as u32,
+            n_idx: indices.len() as u32,
+            pos_base: (axis_len + 1) as u32,
+        };
+        self.launch(&INDEX_ADD, &[], &params, &[dy, &csr, &out], self.grid(len)?)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapse_pad;
+
+    #[test]
+    fn pad_dims_merge_when_the_box_spans_them() {
+        // x [2, 3, 4] at offset [1, 0, 0] inside [5, 3, 4]: dims 1 and 2 fold into 0.
+        let (xd, od, off) = collapse_pad(&[2, 3, 4], &[5, 3, 4], &[1, 0, 0]);
+        assert_eq!((xd, od, off), (vec![24], vec![60], vec![12]));
+        // A box that is partial in the last dim cannot merge it.
+        let (xd, od, off) = collapse_pad(&[2, 3], &[2, 5], &[0, 1]);
+        assert_eq!((xd, od, off), (vec![2, 3], vec![2, 5], vec![0, 1]));
+    }
+}

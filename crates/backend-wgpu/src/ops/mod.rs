@@ -1,0 +1,85 @@
+//! Kernel launchers, one file per op family (each with its `shaders/*.wgsl`).
+
+pub(crate) mod adam;
+pub(crate) mod conv2d;
+pub(crate) mod elementwise;
+pub(crate) mod layout;
+pub(crate) mod lstm;
+pub(crate) mod matmul;
+pub(crate) mod pool2d;
+pub(crate) mod random;
+pub(crate) mod reduce;
+pub(crate) mod softmax;
+
+/// Most dimensions an index-decoding kernel takes (after [`collapse`]).
+pub(crate) const MAX_RANK: usize = 8;
+
+/// Drops size-1 dimensions and merges neighbours that are contiguous in every
+/// operand (`stride[i] == stride[i + 1] * dims[i + 1]` for each stride set), so
+/// that index-decoding kernels do less work and rarely exceed [`MAX_RANK`].
+pub(crate) fn collapse(dims: &[usize], strides: &[&[usize]]) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let mut out_dims: Vec<usize> = Vec::new();
+    let mut out_strides: Vec<Vec<usize>> = vec![Vec::new(); strides.len()];
+    for i in 0..dims.len() {
+        if dims[i] == 1 {
+            continue;
+        }
+        let mergeable = !out_dims.is_empty()
+            && strides.iter().zip(&out_strides).all(|(s, o)| {
+                let last = *o.last().expect("same length as out_dims");
+                last == s[i] * dims[i]
+            });
+        if mergeable {
+            *out_dims.last_mut().expect("non-empty") *= dims[i];
+            for (s, o) in strides.iter().zip(out_strides.iter_mut()) {
+                *o.last_mut().expect("non-empty") = s[i];
+            }
+        } else {
+            out_dims.push(dims[i]);
+            for (s, o) in strides.iter().zip(out_strides.iter_mut()) {
+                o.push(s[i]);
+            }
+        }
+    }
+    (out_dims, out_strides)
+}
+
+/// Packs up to [`MAX_RANK`] values into a uniform array (zeros after the end).
+pub(crate) fn pack8(values: &[usize]) -> [u32; MAX_RANK] {
+    let mut out = [0u32; MAX_RANK];
+    for (o, v) in out.iter_mut().zip(values) {
+        *o = *v as u32;
+    }
+    out
+}
+
+/// Row-major strides of `dims`.
+pub(crate) fn contiguous_strides(dims: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; dims.len()];
+    for i in (0..dims.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * dims[i + 1];
+    }
+    strides
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapse_merges_contiguous_and_drops_ones() {
+        // [2, 3, 4] contiguous, b broadcast along dim 0.
+        let (d, s) = collapse(&[2, 3, 4], &[&[12, 4, 1], &[0, 4, 1]]);
+        assert_eq!(d, vec![2, 12]);
+        assert_eq!(s, vec![vec![12, 1], vec![0, 1]]);
+        let (d, s) = collapse(&[1, 5, 1], &[&[5, 1, 1]]);
+        assert_eq!(d, vec![5]);
+        assert_eq!(s, vec![vec![1]]);
+        // A transpose cannot merge.
+        let (d, s) = collapse(&[3, 2], &[&[1, 3]]);
+        assert_eq!(d, vec![3, 2]);
+        assert_eq!(s, vec![vec![1, 3]]);
+        let (d, _) = collapse(&[1, 1], &[&[1, 1]]);
+        assert!(d.is_empty());
+    }
+}

@@ -1,0 +1,215 @@
+//! The MLP GAN on MNIST (SEEDS.md section 1), generic over the backend.
+//!
+//! Generator: z (100, N(0,1)) -> Dense 256 -> LeakyReLU 0.2 -> BatchNorm(momentum 0.8)
+//! -> Dense 512 -> LeakyReLU -> BatchNorm -> Dense 1024 -> LeakyReLU -> BatchNorm
+//! -> Dense 784 -> tanh -> 28x28x1 in [-1, 1].
+//! Discriminator: Flatten -> Dense 512 -> LeakyReLU 0.2 -> Dense 256 -> LeakyReLU
+//! -> Dense 1 (sigmoid folded into the loss, which is then stable).
+//!
+//! One iteration, as the Keras original: D trains on a real batch (label 1), then on
+//! a batch generated in inference mode (label 0), two Adam steps; then G trains
+//! through the frozen D with target 1.
+
+use nn::loss::binary_cross_entropy_with_logits;
+use nn::{
+    Activation, ActivationLayer, Adam, BatchNorm, Checkpoint, Dense, Mode, Module, Optimizer,
+    Seeds, Sequential,
+};
+use tensor::{Backend, Error, Result, Tensor, no_grad};
+
+/// Size of the latent vector.
+pub const LATENT: usize = 100;
+/// Pixels per image.
+pub const PIXELS: usize = 784;
+
+/// Hyper-parameters of the GAN.
+#[derive(Clone, Debug)]
+pub struct GanConfig {
+    pub batch_size: usize,
+    pub lr: f32,
+    pub beta1: f32,
+    pub seed: u64,
+}
+
+impl Default for GanConfig {
+    fn default() -> Self {
+        GanConfig {
+            batch_size: 32,
+            lr: 2e-4,
+            beta1: 0.5,
+            seed: 42,
+        }
+    }
+}
+
+/// The generator of SEEDS.md section 1.
+pub fn generator<B: Backend>(be: &B, seeds: &mut Seeds) -> Result<Sequential<B>> {
+    let mut g = Sequential::new();
+    let mut width = LATENT;
+    for units in [256, 512, 1024] {
+        g = g
+            .add(Dense::new(be, width, units, seeds)?)
+            .add(ActivationLayer(Activation::LeakyRelu(0.2)))
+            .add(BatchNorm::new(be, units)?.momentum(0.8));
+        width = units;
+    }
+    Ok(g.add(Dense::new(be, width, PIXELS, seeds)?.activation(Activation::Tanh)))
+}
+
+/// The discriminator of SEEDS.md section 1; it returns logits.
+pub fn discriminator<B: Backend>(be: &B, seeds: &mut Seeds) -> Result<Sequential<B>> {
+    Ok(Sequential::new()
+        .add(Dense::new(be, PIXELS, 512, seeds)?.activation(Activation::LeakyRelu(0.2)))
+        .add(Dense::new(be, 512, 256, seeds)?.activation(Activation::LeakyRelu(0.2)))
+        .add(Dense::new(be, 256, 1, seeds)?))
+}
+
+/// Losses and accuracy of one iteration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepStats {
+    pub d_loss_real: f32,
+    pub d_loss_fake: f32,
+    /// Share of real and fake images D classified correctly.
+    pub d_acc: f32,
+    pub g_loss: f32,
+}
+
+impl StepStats {
+    /// Keras' reported D loss: the mean of the real and fake losses.
+    pub fn d_loss(&self) -> f32 {
+        0.5 * (self.d_loss_real + self.d_loss_fake)
+    }
+}
+
+/// Generator, discriminator, their optimizers and the step count.
+pub struct Gan<B: Backend> {
+    pub backend: B,
+    pub generator: Sequential<B>,
+    pub discriminator: Sequential<B>,
+    pub opt_g: Adam<B>,
+    pub opt_d: Adam<B>,
+    pub config: GanConfig,
+    pub step: u64,
+}
+
+impl<B: Backend> Gan<B> {
+    /// Fresh weights from `config.seed`.
+    pub fn new(backend: B, config: GanConfig) -> Result<Self> {
+        let mut seeds = Seeds::new(config.seed);
+        let generator = generator(&backend, &mut seeds)?;
+        let discriminator = discriminator(&backend, &mut seeds)?;
+        let opt = || Adam::new(config.lr).beta1(config.beta1);
+        Ok(Gan {
+            backend,
+            generator,
+            discriminator,
+            opt_g: opt(),
+            opt_d: opt(),
+            config,
+            step: 0,
+        })
+    }
+
+    /// Latent noise for `count` images; `stream` separates independent draws.
+    pub fn noise(&self, count: usize, seed: u64) -> Result<Tensor<B>> {
+        Tensor::normal(&self.backend, [count, LATENT], 0.0, 1.0, seed)
+    }
+
+    fn step_seed(&self, stream: u64) -> u64 {
+        self.config
+            .seed
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .wrapping_add(self.step.wrapping_mul(8).wrapping_add(stream))
+    }
+
+    /// Images `[count, 784]` in [-1, 1] from latent vectors, in inference mode.
+    pub fn generate(&self, z: &Tensor<B>) -> Result<Tensor<B>> {
+        no_grad(|| self.generator.forward(z, Mode::Eval))
+    }
+
+    fn d_step(&mut self, images: &Tensor<B>, label: f32) -> Result<(f32, f32)> {
+        let logits = self.discriminator.forward(images, Mode::Train)?;
+        let target = Tensor::full(&self.backend, logits.shape().clone(), label)?;
+        let loss = binary_cross_entropy_with_logits(&logits, &target)?;
+        let grads = loss.backward()?;
+        self.opt_d
+            .step(&self.discriminator.trainable_params(), &grads)?;
+        // Accuracy: logit > 0 means "real".
+        let hits = logits
+            .to_vec()?
+            .iter()
+            .filter(|&&l| (l > 0.0) == (label > 0.5))
+            .count();
+        Ok((loss.to_scalar()?, hits as f32 / logits.numel() as f32))
+    }
+
+    /// One iteration on a batch of real images `[batch, 784]` scaled to [-1, 1].
+    pub fn train_step(&mut self, real: &Tensor<B>) -> Result<StepStats> {
+        let batch = real.dims()[0];
+        let (d_loss_real, acc_real) = self.d_step(real, 1.0)?;
+        let fake = self.generate(&self.noise(batch, self.step_seed(0))?)?;
+        let (d_loss_fake, acc_fake) = self.d_step(&fake, 0.0)?;
+
+        // G through the frozen D: no weight gradients are computed for D.
+        self.discriminator.set_trainable(false);
+        let result = (|| -> Result<f32> {
+            let z = self.noise(batch, self.step_seed(1))?;
+            let images = self.generator.forward(&z, Mode::Train)?;
+            let logits = self.discriminator.forward(&images, Mode::Train)?;
+            let target = Tensor::ones(&self.backend, logits.shape().clone())?;
+            let loss = binary_cross_entropy_with_logits(&logits, &target)?;
+            let grads = loss.backward()?;
+            self.opt_g
+                .step(&self.generator.trainable_params(), &grads)?;
+            loss.to_scalar()
+        })();
+        self.discriminator.set_trainable(true);
+        let g_loss = result?;
+        self.step += 1;
+        Ok(StepStats {
+            d_loss_real,
+            d_loss_fake,
+            d_acc: 0.5 * (acc_real + acc_fake),
+            g_loss,
+        })
+    }
+
+    /// Everything needed to resume: both models, both optimizers, the step count.
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        let mut ck = Checkpoint::new();
+        ck.insert_module("generator.", &self.generator)?;
+        ck.insert_module("discriminator.", &self.discriminator)?;
+        ck.insert_optimizer("opt_g.", &self.opt_g)?;
+        ck.insert_optimizer("opt_d.", &self.opt_d)?;
+        ck.metadata.insert("model".into(), "gan".into());
+        ck.metadata.insert("step".into(), self.step.to_string());
+        ck.metadata
+            .insert("seed".into(), self.config.seed.to_string());
+        Ok(ck)
+    }
+
+    /// Restores a checkpoint written by [`Gan::checkpoint`].
+    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
+        if ck.metadata.get("model").map(String::as_str) != Some("gan") {
+            return Err(Error::argument(
+                "gan",
+                "checkpoint was not written by the gan model",
+            ));
+        }
+        ck.restore_module("generator.", &self.generator, &self.backend)?;
+        ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
+        ck.restore_optimizer("opt_g.", &mut self.opt_g, &self.backend)?;
+        ck.restore_optimizer("opt_d.", &mut self.opt_d, &self.backend)?;
+        self.step = ck
+            .metadata
+            .get("step")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::argument("gan", "checkpoint has no step count"))?;
+        Ok(())
+    }
+
+    /// Restores only the generator (for sampling from a checkpoint).
+    pub fn restore_generator(&mut self, ck: &Checkpoint) -> Result<()> {
+        ck.restore_module("generator.", &self.generator, &self.backend)
+    }
+}

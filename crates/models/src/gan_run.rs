@@ -1,0 +1,219 @@
+//! Training and sampling driver of the `gan` binary.
+
+use crate::cli::CommonArgs;
+use crate::gan::{Gan, GanConfig, LATENT, PIXELS};
+use crate::plot::{Series, image_grid, line_chart, save_png};
+use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
+use datasets::{BatchSampler, Mnist};
+use nn::Checkpoint;
+use std::path::{Path, PathBuf};
+use tensor::{Backend, Error, Result, Tensor};
+
+/// Default number of iterations of the headline run.
+pub const DEFAULT_STEPS: u64 = 12_000;
+/// Images written to `samples.idx3-ubyte` at the end of a run.
+pub const EXPORT_COUNT: usize = 1000;
+
+fn data_err(e: datasets::DatasetError) -> Error {
+    Error::Io {
+        path: "MNIST".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct GanReport {
+    pub dir: PathBuf,
+    pub steps: u64,
+    pub steps_per_sec: f64,
+    pub last: crate::gan::StepStats,
+    pub interrupted: bool,
+}
+
+/// Trains the GAN as the binary does and writes everything into the run directory.
+pub fn train<B: Backend>(backend: B, args: &CommonArgs) -> Result<GanReport> {
+    let mnist = match &args.data_dir {
+        Some(dir) => Mnist::from_dir(dir),
+        None => Mnist::bundled(),
+    }
+    .map_err(data_err)?;
+    let train = &mnist.train;
+    let pixels = train.to_f32_signed();
+    let config = GanConfig {
+        batch_size: args.batch_size.unwrap_or(32),
+        lr: args.lr.unwrap_or(2e-4),
+        seed: args.seed,
+        ..GanConfig::default()
+    };
+    let batches_per_epoch = (train.len() / config.batch_size).max(1) as u64;
+    let total = match (args.steps, args.epochs) {
+        (Some(s), _) => s,
+        (None, Some(e)) => e * batches_per_epoch,
+        (None, None) => DEFAULT_STEPS,
+    };
+    let mut gan = Gan::new(backend.clone(), config.clone())?;
+    if let Some(path) = &args.resume {
+        gan.restore(&Checkpoint::load(path)?)?;
+        eprintln!("resumed from {} at step {}", path.display(), gan.step);
+    }
+    let dir = run_dir("gan", args.out.as_deref())?;
+    eprintln!(
+        "gan: backend {}, {} training images, batch {}, {} steps, run directory {}",
+        backend.name(),
+        train.len(),
+        config.batch_size,
+        total,
+        dir.display()
+    );
+    let sampler = BatchSampler::new(train.len(), config.batch_size)
+        .map_err(data_err)?
+        .shuffle(config.seed)
+        .drop_last(true);
+    let metrics = MetricsLog::new(&dir);
+    let stop = StopFlag::install();
+    // Fixed latent vectors: every grid shows the same 100 points of the latent space.
+    let fixed_z = Tensor::normal(&backend, [100, LATENT], 0.0, 1.0, config.seed ^ 0x5eed)?;
+    let sample_every = args.sample_every.unwrap_or(1000);
+    let progress = Progress::new(gan.step, total, args.quiet);
+    let mut last = Default::default();
+    let mut order: Option<(u64, Vec<usize>)> = None;
+    let mut interrupted = false;
+    while gan.step < total {
+        if stop.is_set() {
+            interrupted = true;
+            break;
+        }
+        let step = gan.step;
+        let epoch = step / batches_per_epoch;
+        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            order = Some((epoch, sampler.order(epoch)));
+        }
+        let within = (step % batches_per_epoch) as usize * config.batch_size;
+        let idx = &order.as_ref().expect("set above").1[within..within + config.batch_size];
+        let batch = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
+        let real = Tensor::from_vec(&backend, batch, [config.batch_size, PIXELS])?;
+        let stats = gan.train_step(&real)?;
+        check_finite("discriminator loss", stats.d_loss(), step)?;
+        check_finite("generator loss", stats.g_loss, step)?;
+        last = stats;
+        let done = gan.step;
+        let log_now = done % args.log_every.max(1) == 0 || done == total;
+        if log_now {
+            metrics.append(&serde_json::json!({
+                "step": done,
+                "d_loss": stats.d_loss(),
+                "d_acc": stats.d_acc,
+                "g_loss": stats.g_loss,
+                "steps_per_sec": progress.rate(done),
+            }))?;
+        }
+        progress.update(
+            done,
+            &format!(
+                "D loss {:.3} acc {:.0}% G loss {:.3}",
+                stats.d_loss(),
+                100.0 * stats.d_acc,
+                stats.g_loss
+            ),
+            log_now && done % (args.log_every.max(1) * 10) == 0,
+        );
+        if sample_every > 0 && done % sample_every == 0 {
+            save_grid(
+                &gan,
+                &fixed_z,
+                &dir.join("samples").join(format!("step_{done:06}.png")),
+            )?;
+        }
+        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
+            gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
+        }
+    }
+    progress.finish();
+    let steps_per_sec = progress.rate(gan.step);
+    gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
+    save_grid(&gan, &fixed_z, &dir.join("samples.png"))?;
+    export_samples(
+        &gan,
+        EXPORT_COUNT,
+        config.seed ^ 0xe4_0a7,
+        &dir.join("samples.idx3-ubyte"),
+    )?;
+    plot_losses(&metrics, &dir.join("loss.png"))?;
+    Ok(GanReport {
+        dir,
+        steps: gan.step,
+        steps_per_sec,
+        last,
+        interrupted,
+    })
+}
+
+/// A 10x10 grid of the generator's images for `z`.
+pub fn save_grid<B: Backend>(gan: &Gan<B>, z: &Tensor<B>, path: &Path) -> Result<()> {
+    let images = gan.generate(z)?.to_vec()?;
+    let rows = z.dims()[0].div_ceil(10);
+    save_png(path, &image_grid(&images, 28, 28, rows, 10, (-1.0, 1.0), 2))
+}
+
+/// Writes `count` generated images as an MNIST IDX file (uint8, 28x28).
+pub fn export_samples<B: Backend>(
+    gan: &Gan<B>,
+    count: usize,
+    seed: u64,
+    path: &Path,
+) -> Result<()> {
+    let mut bytes = Vec::with_capacity(count * PIXELS);
+    let chunk = 250;
+    let mut made = 0;
+    while made < count {
+        let n = chunk.min(count - made);
+        let z = gan.noise(n, seed.wrapping_add(made as u64))?;
+        bytes.extend(datasets::normalize::signed_to_u8(
+            &gan.generate(&z)?.to_vec()?,
+        ));
+        made += n;
+    }
+    datasets::write_idx_images(path, &bytes, count, 28, 28).map_err(data_err)
+}
+
+/// Loss curves of D and G from the metrics log.
+pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
+    let records = metrics.read_all()?;
+    let series = |key: &str, name: &str| Series {
+        name: name.into(),
+        points: records
+            .iter()
+            .filter_map(|r| Some((r["step"].as_f64()?, r[key].as_f64()?)))
+            .collect(),
+    };
+    if records.is_empty() {
+        return Ok(());
+    }
+    line_chart(
+        path,
+        "MLP GAN on MNIST",
+        "iteration",
+        "binary cross-entropy",
+        &[
+            series("d_loss", "discriminator"),
+            series("g_loss", "generator"),
+        ],
+    )
+}
+
+/// `gan sample`: images from a checkpoint's generator into an IDX file (and a grid PNG).
+pub fn sample<B: Backend>(
+    backend: B,
+    checkpoint: &Path,
+    count: usize,
+    seed: u64,
+    output: &Path,
+) -> Result<()> {
+    let ck = Checkpoint::load(checkpoint)?;
+    let mut gan = Gan::new(backend, GanConfig::default())?;
+    gan.restore_generator(&ck)?;
+    export_samples(&gan, count, seed, output)?;
+    let z = gan.noise(100.min(count.max(1)), seed)?;
+    save_grid(&gan, &z, &output.with_extension("png"))
+}

@@ -1,0 +1,195 @@
+//! The run directory, metrics log, progress display and Ctrl-C handling.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tensor::{Error, Result};
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// `runs/<model>/<UTC timestamp>` unless the user chose a directory; created on the spot.
+pub fn run_dir(model: &str, chosen: Option<&Path>) -> Result<PathBuf> {
+    let dir = match chosen {
+        Some(d) => d.to_path_buf(),
+        None => Path::new("runs").join(model).join(timestamp()),
+    };
+    fs::create_dir_all(&dir)
+        .map_err(|e| io_err(&dir, format!("cannot create run directory: {e}")))?;
+    Ok(dir)
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, from the system clock (no time-zone database needed).
+pub fn timestamp() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Appends one JSON object per line to `metrics.jsonl`.
+pub struct MetricsLog {
+    path: PathBuf,
+}
+
+impl MetricsLog {
+    /// The log in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        MetricsLog {
+            path: dir.join("metrics.jsonl"),
+        }
+    }
+
+    /// Appends a record.
+    pub fn append(&self, record: &serde_json::Value) -> Result<()> {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| io_err(&self.path, e))?;
+        writeln!(f, "{record}").map_err(|e| io_err(&self.path, e))
+    }
+
+    /// Every record so far (for the loss curve at the end).
+    pub fn read_all(&self) -> Result<Vec<serde_json::Value>> {
+        let text = fs::read_to_string(&self.path).map_err(|e| io_err(&self.path, e))?;
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+}
+
+/// Set by Ctrl-C; the training loop saves a checkpoint and stops.
+#[derive(Clone)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// Installs the Ctrl-C handler (once per process; later calls share the flag).
+    pub fn install() -> Self {
+        static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+        let flag = FLAG
+            .get_or_init(|| {
+                let flag = Arc::new(AtomicBool::new(false));
+                let f = flag.clone();
+                // If a handler is already installed (embedding application), Ctrl-C keeps its behaviour.
+                let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+                flag
+            })
+            .clone();
+        StopFlag(flag)
+    }
+
+    /// Whether a stop was requested.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Progress bar (interactive) or periodic lines (quiet), with steps/s.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    start: Instant,
+    start_step: u64,
+    total: u64,
+}
+
+impl Progress {
+    /// Progress over `start..total` steps.
+    pub fn new(start: u64, total: u64, quiet: bool) -> Self {
+        let bar = (!quiet).then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_position(start);
+            bar
+        });
+        Progress {
+            bar,
+            start: Instant::now(),
+            start_step: start,
+            total,
+        }
+    }
+
+    /// Steps per second since the start of this session.
+    pub fn rate(&self, step: u64) -> f64 {
+        let secs = self.start.elapsed().as_secs_f64();
+        if secs > 0.0 {
+            (step - self.start_step) as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Moves to `step` with a message; in quiet mode prints when `print` is set.
+    pub fn update(&self, step: u64, msg: &str, print: bool) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(step);
+                bar.set_message(msg.to_string());
+            }
+            None if print => {
+                eprintln!(
+                    "step {step}/{} {:.1} it/s {msg}",
+                    self.total,
+                    self.rate(step)
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// Ends the display.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+
+    /// Seconds since the start.
+    pub fn elapsed(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// Stops training with a clear message when a loss is NaN or infinite.
+pub fn check_finite(name: &str, value: f32, step: u64) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::NonFinite(format!(
+            "{name} is {value} at step {step}; training stopped (try a lower --lr)"
+        )))
+    }
+}

@@ -1,0 +1,61 @@
+//! TimeDistributed wrapper.
+
+use crate::{Mode, Module, NamedParam};
+use tensor::{Backend, Error, Result, Tensor};
+
+/// Keras `TimeDistributed(layer)`: applies `inner` to every time step of
+/// `[batch, time, ...]` (one call on `[batch * time, ...]`, then the time axis is restored).
+///
+/// The parameters are the inner layer's, shared by every step.
+pub struct TimeDistributed<M> {
+    pub inner: M,
+}
+
+impl<M> TimeDistributed<M> {
+    /// Wraps `inner`.
+    pub fn new(inner: M) -> Self {
+        TimeDistributed { inner }
+    }
+}
+
+impl<B: Backend, M: Module<B>> Module<B> for TimeDistributed<M> {
+    fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
+        if x.rank() < 3 {
+            return Err(Error::shape(
+                "TimeDistributed",
+                &[x.shape()],
+                "needs input [batch, time, ...]",
+            ));
+        }
+        let (batch, time) = (x.dims()[0], x.dims()[1]);
+        let mut folded = vec![batch * time];
+        folded.extend_from_slice(&x.dims()[2..]);
+        let y = self.inner.forward(&x.reshape(folded)?, mode)?;
+        if y.rank() == 0 || y.dims()[0] != batch * time {
+            return Err(Error::shape(
+                "TimeDistributed",
+                &[x.shape(), y.shape()],
+                format!(
+                    "the inner {} must keep the leading dimension {}",
+                    self.inner.kind(),
+                    batch * time
+                ),
+            ));
+        }
+        let mut dims = vec![batch, time];
+        dims.extend_from_slice(&y.dims()[1..]);
+        y.reshape(dims)
+    }
+
+    fn kind(&self) -> String {
+        "TimeDistributed".into()
+    }
+
+    fn params(&self) -> Vec<NamedParam<B>> {
+        self.inner.params()
+    }
+
+    fn set_trainable(&self, trainable: bool) {
+        self.inner.set_trainable(trainable)
+    }
+}
