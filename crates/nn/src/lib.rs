@@ -25,6 +25,8 @@ pub use checkpoint::Checkpoint;
 pub use init::{Init, Seeds, fans};
 pub use layers::*;
 pub use module::{Mode, Module, NamedParam};
-pub use optim::{Adam, Optimizer};
+pub use optim::{Adam, Optimizer, RmsProp, Sgd};
 pub use param::Param;
 pub use sequential::{Sequential, format_shape};
+/// Convolution and pooling padding (TensorFlow `VALID` / `SAME`), re-exported from `tensor`.
+pub use tensor::Padding;

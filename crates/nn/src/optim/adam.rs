@@ -1,6 +1,6 @@
 //! Adam (Kingma & Ba) as Keras implements it.
 
-use super::Optimizer;
+use super::{ITERATIONS, Optimizer, iterations_tensor, parse_iterations};
 use crate::NamedParam;
 use std::collections::HashMap;
 use tensor::{AdamStep, Backend, Error, Gradients, Result, Tensor, adam_step};
@@ -16,6 +16,14 @@ pub struct Adam<B: Backend> {
     pub epsilon: f32,
     t: u64,
     moments: HashMap<String, (Tensor<B>, Tensor<B>)>,
+    backend: Option<B>,
+}
+
+impl<B: Backend> Default for Adam<B> {
+    /// Keras defaults: lr 0.001.
+    fn default() -> Self {
+        Self::new(0.001)
+    }
 }
 
 impl<B: Backend> Adam<B> {
@@ -28,6 +36,7 @@ impl<B: Backend> Adam<B> {
             epsilon: 1e-7,
             t: 0,
             moments: HashMap::new(),
+            backend: None,
         }
     }
 
@@ -70,8 +79,9 @@ impl<B: Backend> Optimizer<B> for Adam<B> {
                 continue;
             };
             let value = param.value();
-            let (m, v) = match self.moments.remove(name) {
-                Some(mv) => mv,
+            self.backend.get_or_insert_with(|| value.backend().clone());
+            let (m, v) = match self.moments.get(name) {
+                Some(mv) => mv.clone(),
                 None => (value.zeros_like()?, value.zeros_like()?),
             };
             let (p, m, v) = adam_step(&value, grad, &m, &v, step)?;
@@ -94,50 +104,50 @@ impl<B: Backend> Optimizer<B> for Adam<B> {
             out.push((format!("{name}/m"), m.clone()));
             out.push((format!("{name}/v"), v.clone()));
         }
-        let first = self.moments.values().next().map(|(m, _)| m.backend().clone());
-        if let Some(be) = first {
-            // The step count as f32 is exact up to 2^24 steps; stored as two halves to be exact to 2^48.
-            let hi = (self.t >> 24) as f32;
-            let lo = (self.t & 0xff_ffff) as f32;
-            out.push(("iterations".into(), Tensor::from_vec(&be, vec![hi, lo], [2])?));
+        if let Some(be) = &self.backend {
+            out.push((ITERATIONS.into(), iterations_tensor(be, self.t)?));
         }
         Ok(out)
     }
 
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
+        let op = "Adam::load_state";
         let mut halves: HashMap<String, (Option<Tensor<B>>, Option<Tensor<B>>)> = HashMap::new();
-        self.moments.clear();
-        self.t = 0;
-        for (name, t) in state {
-            if name == "iterations" {
-                let v = t.to_vec()?;
-                if v.len() != 2 {
-                    return Err(Error::argument("Adam::load_state", "bad iterations tensor"));
-                }
-                self.t = ((v[0] as u64) << 24) | v[1] as u64;
+        let backend = state.first().map(|(_, t)| t.backend().clone());
+        let mut t = 0;
+        for (name, tensor) in state {
+            if name == ITERATIONS {
+                t = parse_iterations(op, &tensor)?;
             } else if let Some(p) = name.strip_suffix("/m") {
-                halves.entry(p.to_string()).or_default().0 = Some(t);
+                halves.entry(p.to_string()).or_default().0 = Some(tensor.detach());
             } else if let Some(p) = name.strip_suffix("/v") {
-                halves.entry(p.to_string()).or_default().1 = Some(t);
+                halves.entry(p.to_string()).or_default().1 = Some(tensor.detach());
             } else {
                 return Err(Error::argument(
-                    "Adam::load_state",
+                    op,
                     format!("unexpected state tensor {name}"),
                 ));
             }
         }
+        let mut moments = HashMap::new();
         for (name, (m, v)) in halves {
             match (m, v) {
-                (Some(m), Some(v)) => {
-                    self.moments.insert(name, (m, v));
+                (Some(m), Some(v)) if m.shape() == v.shape() => {
+                    moments.insert(name, (m, v));
                 }
                 _ => {
                     return Err(Error::argument(
-                        "Adam::load_state",
-                        format!("{name}: needs both moments m and v"),
+                        op,
+                        format!("{name}: needs both moments m and v, of one shape"),
                     ));
                 }
             }
+        }
+        // Only a complete, valid state replaces the current one.
+        self.moments = moments;
+        self.t = t;
+        if backend.is_some() {
+            self.backend = backend;
         }
         Ok(())
     }

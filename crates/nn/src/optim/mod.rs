@@ -28,21 +28,21 @@ pub trait Optimizer<B: Backend> {
 }
 
 /// Name of the step counter in [`Optimizer::state`].
-const ITERATIONS: &str = "iterations";
+pub(super) const ITERATIONS: &str = "iterations";
 
 /// The step count as a `[2]` tensor: f32 is exact only up to 2^24, so it is stored
 /// as two 24-bit halves, exact up to 2^48 steps.
-fn iterations_tensor<B: Backend>(backend: &B, t: u64) -> Result<Tensor<B>> {
+pub(super) fn iterations_tensor<B: Backend>(backend: &B, t: u64) -> Result<Tensor<B>> {
     let hi = (t >> 24) as f32;
     let lo = (t & 0xff_ffff) as f32;
     Tensor::from_vec(backend, vec![hi, lo], [2])
 }
 
 /// Reads a tensor written by [`iterations_tensor`].
-fn parse_iterations<B: Backend>(op: &'static str, t: &Tensor<B>) -> Result<u64> {
+pub(super) fn parse_iterations<B: Backend>(op: &'static str, t: &Tensor<B>) -> Result<u64> {
     let v = t.to_vec()?;
-    let half = |x: f32, max: f32| (x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < max);
-    if v.len() != 2 || !half(v[0], 16_777_216.0) || !half(v[1], 16_777_216.0) {
+    let half = |x: f32| x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 16_777_216.0;
+    if v.len() != 2 || !half(v[0]) || !half(v[1]) {
         return Err(Error::argument(
             op,
             format!("bad iterations tensor {v:?} (expected two whole numbers below 2^24)"),
@@ -53,7 +53,7 @@ fn parse_iterations<B: Backend>(op: &'static str, t: &Tensor<B>) -> Result<u64> 
 
 /// The parameters that take part in a step: trainable and with a gradient, each with
 /// that gradient (checked to have the parameter's shape).
-fn updatable<'a, B: Backend>(
+pub(super) fn updatable<'a, B: Backend>(
     op: &'static str,
     params: &'a [NamedParam<B>],
     grads: &'a Gradients<B>,
@@ -82,7 +82,7 @@ fn updatable<'a, B: Backend>(
 
 /// A per-parameter slot (velocity, accumulator), zeros when first used; checks that
 /// a restored slot fits the parameter.
-fn slot<B: Backend>(
+pub(super) fn slot<B: Backend>(
     op: &'static str,
     slots: &HashMap<String, Tensor<B>>,
     name: &str,
@@ -100,7 +100,7 @@ fn slot<B: Backend>(
 }
 
 /// State tensors of one-slot optimizers: `<param>/<suffix>` per slot, then the step count.
-fn slot_state<B: Backend>(
+pub(super) fn slot_state<B: Backend>(
     slots: &HashMap<String, Tensor<B>>,
     suffix: &str,
     backend: Option<&B>,
@@ -119,13 +119,14 @@ fn slot_state<B: Backend>(
 }
 
 /// Parses `<param>/<suffix>` slots and the step count written by [`slot_state`].
-fn load_slot_state<B: Backend>(
+pub(super) fn load_slot_state<B: Backend>(
     op: &'static str,
     suffix: &str,
     state: Vec<(String, Tensor<B>)>,
-) -> Result<(HashMap<String, Tensor<B>>, u64)> {
+) -> Result<(HashMap<String, Tensor<B>>, u64, Option<B>)> {
     let mut slots = HashMap::new();
     let mut t = 0;
+    let backend = state.first().map(|(_, t)| t.backend().clone());
     let ending = format!("/{suffix}");
     for (name, tensor) in state {
         if name == ITERATIONS {
@@ -139,12 +140,12 @@ fn load_slot_state<B: Backend>(
             ));
         }
     }
-    Ok((slots, t))
+    Ok((slots, t, backend))
 }
 
 /// Keras' legacy time-based decay: `lr / (1 + decay * iterations)`, where
 /// `iterations` counts the steps taken before this one.
-fn decayed_lr(lr: f32, decay: f32, iterations: u64) -> f32 {
+pub(super) fn decayed_lr(lr: f32, decay: f32, iterations: u64) -> f32 {
     if decay == 0.0 {
         lr
     } else {

@@ -1,0 +1,100 @@
+//! RMSprop (Hinton), as Keras implements it.
+
+use super::{Optimizer, decayed_lr, load_slot_state, slot, slot_state, updatable};
+use crate::NamedParam;
+use std::collections::HashMap;
+use tensor::{Backend, Gradients, Result, Tensor, no_grad};
+
+/// Keras `RMSprop`: defaults lr 0.001, rho 0.9, epsilon 1e-7, decay 0.
+///
+/// With `lr_t = lr / (1 + decay * iterations)` (Keras 2's legacy decay, used by
+/// `cifar10_cnn`): `a = rho a + (1 - rho) g^2`, `p -= lr_t g / (sqrt(a) + epsilon)`.
+pub struct RmsProp<B: Backend> {
+    pub lr: f32,
+    pub rho: f32,
+    pub epsilon: f32,
+    /// Keras 2's legacy time-based learning-rate decay.
+    pub decay: f32,
+    t: u64,
+    accumulators: HashMap<String, Tensor<B>>,
+    backend: Option<B>,
+}
+
+impl<B: Backend> Default for RmsProp<B> {
+    /// Keras defaults: lr 0.001.
+    fn default() -> Self {
+        Self::new(0.001)
+    }
+}
+
+impl<B: Backend> RmsProp<B> {
+    /// RMSprop with learning rate `lr` and Keras defaults otherwise.
+    pub fn new(lr: f32) -> Self {
+        RmsProp {
+            lr,
+            rho: 0.9,
+            epsilon: 1e-7,
+            decay: 0.0,
+            t: 0,
+            accumulators: HashMap::new(),
+            backend: None,
+        }
+    }
+
+    /// Sets rho, the decay of the squared-gradient average.
+    pub fn rho(mut self, rho: f32) -> Self {
+        self.rho = rho;
+        self
+    }
+
+    /// Sets epsilon.
+    pub fn epsilon(mut self, epsilon: f32) -> Self {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// Sets the time-based decay of the learning rate (`cifar10_cnn` uses 1e-6).
+    pub fn decay(mut self, decay: f32) -> Self {
+        self.decay = decay;
+        self
+    }
+}
+
+impl<B: Backend> Optimizer<B> for RmsProp<B> {
+    fn step(&mut self, params: &[NamedParam<B>], grads: &Gradients<B>) -> Result<()> {
+        let lr = decayed_lr(self.lr, self.decay, self.t);
+        let rho = self.rho;
+        no_grad(|| -> Result<()> {
+            for ((name, param), p, g) in updatable("RMSprop", params, grads)? {
+                self.backend.get_or_insert_with(|| p.backend().clone());
+                let a = slot("RMSprop", &self.accumulators, name, &p)?
+                    .mul_scalar(rho)?
+                    .add(&g.square()?.mul_scalar(1.0 - rho)?)?;
+                let denom = a.sqrt()?.add_scalar(self.epsilon)?;
+                param.set(p.sub(&g.mul_scalar(lr)?.div(&denom)?)?);
+                self.accumulators.insert(name.clone(), a);
+            }
+            Ok(())
+        })?;
+        self.t += 1;
+        Ok(())
+    }
+
+    fn iterations(&self) -> u64 {
+        self.t
+    }
+
+    fn state(&self) -> Result<Vec<(String, Tensor<B>)>> {
+        slot_state(&self.accumulators, "rms", self.backend.as_ref(), self.t)
+    }
+
+    fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
+        let (accumulators, t, backend) = load_slot_state("RMSprop::load_state", "rms", state)?;
+        if backend.is_some() {
+            self.backend = backend;
+        }
+        self.accumulators = accumulators;
+        self.t = t;
+        Ok(())
+    }
+}
