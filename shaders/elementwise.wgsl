@@ -27,8 +27,13 @@ fn nan_like(x: f32) -> f32 {
     return bitcast<f32>(0x7fc00000u | (bitcast<u32>(x) & 0u));
 }
 
+// Written so that neither branch overflows exp.
 fn sigmoid(x: f32) -> f32 {
-    return 1.0 / (1.0 + exp(-x));
+    if (x >= 0.0) {
+        return 1.0 / (1.0 + exp(-x));
+    }
+    let e = exp(x);
+    return e / (1.0 + e);
 }
 
 // tanh saturates to +-1 in f32 beyond |x| = 9.01; clamping keeps drivers that
@@ -97,7 +102,7 @@ fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 {
         case 4u: { return sqrt(x); }
         case 5u: { return 1.0 / x; }
         case 6u: { return x * x; }
-        case 7u: { return select(0.0, x, x > 0.0); }
+        case 7u: { return select(x, 0.0, x < 0.0); }
         case 8u: { return select(p0 * x, x, x > 0.0); }
         case 9u: { return sigmoid(x); }
         case 10u: { return tanh_safe(x); }
@@ -107,7 +112,7 @@ fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 {
         case 14u: { return min(max(x, p0), p1); }
         case 15u: { return select(0.0, 1.0, x > p0); }
         case 16u: { return select(0.0, 1.0, x >= p0 && x <= p1); }
-        case 17u: { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0); }
+        case 17u: { return select(select(select(x, 0.0, x == 0.0), -1.0, x < 0.0), 1.0, x > 0.0); }
         default: { return x; }
     }
 }

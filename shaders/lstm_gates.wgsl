@@ -22,8 +22,13 @@ struct LstmParams {
 @group(0) @binding(5) var<storage, read_write> lstm_d_gates: array<f32>;
 @group(0) @binding(6) var<storage, read_write> lstm_d_c_prev: array<f32>;
 
+// Written so that neither branch overflows exp.
 fn sigmoid(x: f32) -> f32 {
-    return 1.0 / (1.0 + exp(-x));
+    if (x >= 0.0) {
+        return 1.0 / (1.0 + exp(-x));
+    }
+    let e = exp(x);
+    return e / (1.0 + e);
 }
 
 // See elementwise.wgsl: keeps exp-based tanh implementations away from inf / inf.

@@ -51,8 +51,24 @@ fn raw_gemm_secs(size: usize, parallelism: gemm::Parallelism) -> f64 {
     let mut c = vec![0.0f32; size * size];
     time(|| unsafe {
         gemm::gemm(
-            size, size, size, c.as_mut_ptr(), 1, size as isize, false, a.as_ptr(), 1,
-            size as isize, b.as_ptr(), 1, size as isize, 0.0, 1.0, false, false, false,
+            size,
+            size,
+            size,
+            c.as_mut_ptr(),
+            1,
+            size as isize,
+            false,
+            a.as_ptr(),
+            1,
+            size as isize,
+            b.as_ptr(),
+            1,
+            size as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
             parallelism,
         );
     })
@@ -77,7 +93,7 @@ fn main() {
         );
     }
     println!("\nsquare gemm, one thread vs all (threshold for GEMM_PAR_WORK):");
-    for size in [16, 32, 48, 64, 80, 96, 128, 192, 256] {
+    for size in [16, 32, 64, 96, 128, 192, 256, 384, 512, 1024] {
         let one = raw_gemm_secs(size, gemm::Parallelism::None);
         let all = raw_gemm_secs(size, gemm::Parallelism::Rayon(0));
         println!(

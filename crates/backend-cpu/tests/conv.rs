@@ -19,14 +19,42 @@ fn tf_dim(input: usize, k: usize, stride: usize, same: bool) -> (usize, usize) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn geom(n: usize, h: usize, w: usize, c: usize, kh: usize, kw: usize, o: usize, sh: usize, sw: usize, same: bool) -> Conv2dGeom {
+fn geom(
+    n: usize,
+    h: usize,
+    w: usize,
+    c: usize,
+    kh: usize,
+    kw: usize,
+    o: usize,
+    sh: usize,
+    sw: usize,
+    same: bool,
+) -> Conv2dGeom {
     let (out_h, pad_top) = tf_dim(h, kh, sh, same);
     let (out_w, pad_left) = tf_dim(w, kw, sw, same);
-    Conv2dGeom { n, h, w, c, kh, kw, o, stride_h: sh, stride_w: sw, pad_top, pad_left, out_h, out_w }
+    Conv2dGeom {
+        n,
+        h,
+        w,
+        c,
+        kh,
+        kw,
+        o,
+        stride_h: sh,
+        stride_w: sw,
+        pad_top,
+        pad_left,
+        out_h,
+        out_w,
+    }
 }
 
 /// Calls `f(b, oy, ox, iy, ix, ky, kx)` for every in-range tap of the convolution.
-fn for_each_tap(g: &Conv2dGeom, mut f: impl FnMut(usize, usize, usize, usize, usize, usize, usize)) {
+fn for_each_tap(
+    g: &Conv2dGeom,
+    mut f: impl FnMut(usize, usize, usize, usize, usize, usize, usize),
+) {
     for b in 0..g.n {
         for oy in 0..g.out_h {
             for ox in 0..g.out_w {
@@ -59,7 +87,8 @@ fn naive_forward(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Vec<f64> {
     for_each_tap(g, |b, oy, ox, iy, ix, ky, kx| {
         for ch in 0..g.c {
             for o in 0..g.o {
-                y[y_idx(g, b, oy, ox, o)] += x[x_idx(g, b, iy, ix, ch)] as f64 * w[w_idx(g, ky, kx, ch, o)] as f64;
+                y[y_idx(g, b, oy, ox, o)] +=
+                    x[x_idx(g, b, iy, ix, ch)] as f64 * w[w_idx(g, ky, kx, ch, o)] as f64;
             }
         }
     });
@@ -71,7 +100,8 @@ fn naive_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom) -> Vec<f64> {
     for_each_tap(g, |b, oy, ox, iy, ix, ky, kx| {
         for ch in 0..g.c {
             for o in 0..g.o {
-                dx[x_idx(g, b, iy, ix, ch)] += dy[y_idx(g, b, oy, ox, o)] as f64 * w[w_idx(g, ky, kx, ch, o)] as f64;
+                dx[x_idx(g, b, iy, ix, ch)] +=
+                    dy[y_idx(g, b, oy, ox, o)] as f64 * w[w_idx(g, ky, kx, ch, o)] as f64;
             }
         }
     });
@@ -83,7 +113,8 @@ fn naive_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> Vec<f64> {
     for_each_tap(g, |b, oy, ox, iy, ix, ky, kx| {
         for ch in 0..g.c {
             for o in 0..g.o {
-                dw[w_idx(g, ky, kx, ch, o)] += x[x_idx(g, b, iy, ix, ch)] as f64 * dy[y_idx(g, b, oy, ox, o)] as f64;
+                dw[w_idx(g, ky, kx, ch, o)] +=
+                    x[x_idx(g, b, iy, ix, ch)] as f64 * dy[y_idx(g, b, oy, ox, o)] as f64;
             }
         }
     });
@@ -106,8 +137,14 @@ fn check(g: Conv2dGeom, seed: u64) {
     // <conv(x, w), dy> = <x, conv_bwd_input(dy, w)> = <w, conv_bwd_filter(x, dy)>.
     let forward = dot(&y, &dy);
     let scale = forward.abs().max(1.0);
-    assert!((forward - dot(&x, &dx)).abs() < 1e-4 * scale, "{g:?}: adjoint of backward_input");
-    assert!((forward - dot(&w, &dw)).abs() < 1e-4 * scale, "{g:?}: adjoint of backward_filter");
+    assert!(
+        (forward - dot(&x, &dx)).abs() < 1e-4 * scale,
+        "{g:?}: adjoint of backward_input"
+    );
+    assert!(
+        (forward - dot(&w, &dw)).abs() < 1e-4 * scale,
+        "{g:?}: adjoint of backward_filter"
+    );
 }
 
 #[test]
@@ -189,12 +226,18 @@ fn batches_large_enough_to_split_over_threads() {
 fn empty_geometries_give_zeros() {
     let g = geom(0, 5, 5, 2, 3, 3, 2, 1, 1, true);
     assert!(host(&Cpu.conv2d(&st(&[]), &st(&[0.0; 36]), &g).unwrap()).is_empty());
-    assert_eq!(host(&Cpu.conv2d_backward_filter(&st(&[]), &st(&[]), &g).unwrap()), vec![0.0; 36]);
+    assert_eq!(
+        host(&Cpu.conv2d_backward_filter(&st(&[]), &st(&[]), &g).unwrap()),
+        vec![0.0; 36]
+    );
 }
 
 #[test]
 fn short_storage_is_an_error() {
     let g = geom(1, 5, 5, 2, 3, 3, 2, 1, 1, true);
     assert!(Cpu.conv2d(&st(&[0.0; 10]), &st(&[0.0; 36]), &g).is_err());
-    assert!(Cpu.conv2d_backward_input(&st(&[0.0; 50]), &st(&[0.0; 3]), &g).is_err());
+    assert!(
+        Cpu.conv2d_backward_input(&st(&[0.0; 50]), &st(&[0.0; 3]), &g)
+            .is_err()
+    );
 }

@@ -17,22 +17,53 @@ fn unary_ops_on_hand_values() {
     assert_eq!(unary(UnaryOp::Abs, &x), vec![2.0, 0.5, 0.0, 1.5]);
     assert_eq!(unary(UnaryOp::Square, &x), vec![4.0, 0.25, 0.0, 2.25]);
     assert_eq!(unary(UnaryOp::Relu, &x), vec![0.0, 0.0, 0.0, 1.5]);
-    assert_eq!(unary(UnaryOp::LeakyRelu(0.2), &x), vec![-0.4, -0.1, 0.0, 1.5]);
-    assert_eq!(unary(UnaryOp::AddScalar(1.0), &x), vec![-1.0, 0.5, 1.0, 2.5]);
-    assert_eq!(unary(UnaryOp::MulScalar(-2.0), &x), vec![4.0, 1.0, -0.0, -3.0]);
-    assert_eq!(unary(UnaryOp::Clamp(-1.0, 1.0), &x), vec![-1.0, -0.5, 0.0, 1.0]);
+    assert_eq!(
+        unary(UnaryOp::LeakyRelu(0.2), &x),
+        vec![-0.4, -0.1, 0.0, 1.5]
+    );
+    assert_eq!(
+        unary(UnaryOp::AddScalar(1.0), &x),
+        vec![-1.0, 0.5, 1.0, 2.5]
+    );
+    assert_eq!(
+        unary(UnaryOp::MulScalar(-2.0), &x),
+        vec![4.0, 1.0, -0.0, -3.0]
+    );
+    assert_eq!(
+        unary(UnaryOp::Clamp(-1.0, 1.0), &x),
+        vec![-1.0, -0.5, 0.0, 1.0]
+    );
     assert_eq!(unary(UnaryOp::GtScalar(0.0), &x), vec![0.0, 0.0, 0.0, 1.0]);
-    assert_eq!(unary(UnaryOp::InRange(-0.5, 0.0), &x), vec![0.0, 1.0, 1.0, 0.0]);
+    assert_eq!(
+        unary(UnaryOp::InRange(-0.5, 0.0), &x),
+        vec![0.0, 1.0, 1.0, 0.0]
+    );
     assert_eq!(unary(UnaryOp::Sign, &x), vec![-1.0, -1.0, 0.0, 1.0]);
     assert_eq!(unary(UnaryOp::Recip, &[4.0, -0.5]), vec![0.25, -2.0]);
     assert_eq!(unary(UnaryOp::Sqrt, &[9.0, 0.25]), vec![3.0, 0.5]);
     assert_eq!(unary(UnaryOp::Powf(3.0), &[2.0, -1.0]), vec![8.0, -1.0]);
-    // e = 2.7182817, ln 10 = 2.3025851, tanh 1 = 0.7615942, sigmoid 0 = 1/2,
+    // tanh 1 = 0.7615942, sigmoid 0 = 1/2,
     // sigmoid(-3) = 1 / (1 + e^3) = 0.047425874.
-    assert_close32(&unary(UnaryOp::Exp, &[1.0, 0.0]), &[2.718_281_7, 1.0], 1e-6);
-    assert_close32(&unary(UnaryOp::Log, &[10.0, 1.0]), &[2.302_585_1, 0.0], 1e-6);
-    assert_close32(&unary(UnaryOp::Tanh, &[1.0, -1.0]), &[0.761_594_2, -0.761_594_2], 1e-6);
-    assert_close32(&unary(UnaryOp::Sigmoid, &[0.0, -3.0, 100.0, -100.0]), &[0.5, 0.047_425_874, 1.0, 0.0], 1e-7);
+    assert_close32(
+        &unary(UnaryOp::Exp, &[1.0, 0.0]),
+        &[std::f32::consts::E, 1.0],
+        1e-6,
+    );
+    assert_close32(
+        &unary(UnaryOp::Log, &[10.0, 1.0]),
+        &[std::f32::consts::LN_10, 0.0],
+        1e-6,
+    );
+    assert_close32(
+        &unary(UnaryOp::Tanh, &[1.0, -1.0]),
+        &[0.761_594_2, -0.761_594_2],
+        1e-6,
+    );
+    assert_close32(
+        &unary(UnaryOp::Sigmoid, &[0.0, -3.0, 100.0, -100.0]),
+        &[0.5, 0.047_425_874, 1.0, 0.0],
+        1e-7,
+    );
 }
 
 #[test]
@@ -41,7 +72,11 @@ fn unary_large_buffer_takes_the_threaded_path() {
     let y = unary(UnaryOp::AddScalar(0.5), &x);
     assert!(y.iter().zip(&x).all(|(&y, &x)| y == x + 0.5));
     let y = unary(UnaryOp::Sigmoid, &x);
-    assert!(y.iter().zip(&x).all(|(&y, &x)| ((y as f64) - 1.0 / (1.0 + (-(x as f64)).exp())).abs() < 1e-6));
+    assert!(
+        y.iter()
+            .zip(&x)
+            .all(|(&y, &x)| ((y as f64) - 1.0 / (1.0 + (-(x as f64)).exp())).abs() < 1e-6)
+    );
 }
 
 fn contiguous(dims: &[usize]) -> Vec<usize> {
@@ -57,14 +92,24 @@ fn contiguous(dims: &[usize]) -> Vec<usize> {
 /// The NumPy broadcast layout of `a_dims` and `b_dims` (right-aligned).
 fn broadcast(a_dims: &[usize], b_dims: &[usize]) -> BroadcastLayout {
     let rank = a_dims.len().max(b_dims.len());
-    let pad = |d: &[usize]| -> Vec<usize> { std::iter::repeat_n(1, rank - d.len()).chain(d.iter().copied()).collect() };
+    let pad = |d: &[usize]| -> Vec<usize> {
+        std::iter::repeat_n(1, rank - d.len())
+            .chain(d.iter().copied())
+            .collect()
+    };
     let (a, b) = (pad(a_dims), pad(b_dims));
     let out: Vec<usize> = (0..rank).map(|i| a[i].max(b[i])).collect();
     let strides = |d: &[usize]| -> Vec<usize> {
         let c = contiguous(d);
-        (0..rank).map(|i| if d[i] == 1 && out[i] != 1 { 0 } else { c[i] }).collect()
+        (0..rank)
+            .map(|i| if d[i] == 1 && out[i] != 1 { 0 } else { c[i] })
+            .collect()
     };
-    BroadcastLayout { a_strides: strides(&a), b_strides: strides(&b), out_dims: out }
+    BroadcastLayout {
+        a_strides: strides(&a),
+        b_strides: strides(&b),
+        out_dims: out,
+    }
 }
 
 /// Reads operand element at output index `flat` through the layout (the reference).
@@ -77,13 +122,26 @@ fn read(x: &[f32], dims: &[usize], strides: &[usize], mut flat: usize) -> f32 {
     x[off]
 }
 
-fn check_binary(op: BinaryOp, f: fn(f32, f32) -> f32, a: &[f32], b: &[f32], layout: &BroadcastLayout) {
+fn check_binary(
+    op: BinaryOp,
+    f: fn(f32, f32) -> f32,
+    a: &[f32],
+    b: &[f32],
+    layout: &BroadcastLayout,
+) {
     let got = host(&Cpu.binary(op, &st(a), &st(b), layout).unwrap());
     let total: usize = layout.out_dims.iter().product();
     assert_eq!(got.len(), total);
     for i in 0..total {
-        let want = f(read(a, &layout.out_dims, &layout.a_strides, i), read(b, &layout.out_dims, &layout.b_strides, i));
-        assert!(got[i] == want || (got[i].is_nan() && want.is_nan()), "{op:?} {layout:?} at {i}: {} vs {want}", got[i]);
+        let want = f(
+            read(a, &layout.out_dims, &layout.a_strides, i),
+            read(b, &layout.out_dims, &layout.b_strides, i),
+        );
+        assert!(
+            got[i] == want || (got[i].is_nan() && want.is_nan()),
+            "{op:?} {layout:?} at {i}: {} vs {want}",
+            got[i]
+        );
     }
 }
 
@@ -107,19 +165,20 @@ fn binary_ops_on_hand_values() {
 
 #[test]
 fn broadcasting_patterns_match_index_arithmetic() {
-    let ops: [(BinaryOp, fn(f32, f32) -> f32); 4] = [
+    type Op = (BinaryOp, fn(f32, f32) -> f32);
+    let ops: [Op; 4] = [
         (BinaryOp::Add, |x, y| x + y),
         (BinaryOp::Sub, |x, y| x - y),
         (BinaryOp::Div, |x, y| x / y),
         (BinaryOp::Gt, |x, y| if x > y { 1.0 } else { 0.0 }),
     ];
     let shapes: [(&[usize], &[usize]); 8] = [
-        (&[3, 4], &[3, 4]),      // same shape
-        (&[3, 4], &[]),          // scalar right
-        (&[], &[5]),             // scalar left
-        (&[3, 4], &[4]),         // row broadcast
-        (&[3, 4], &[3, 1]),      // column broadcast
-        (&[2, 1, 5], &[3, 1]),   // both broadcast
+        (&[3, 4], &[3, 4]),    // same shape
+        (&[3, 4], &[]),        // scalar right
+        (&[], &[5]),           // scalar left
+        (&[3, 4], &[4]),       // row broadcast
+        (&[3, 4], &[3, 1]),    // column broadcast
+        (&[2, 1, 5], &[3, 1]), // both broadcast
         (&[2, 3, 4, 5], &[3, 1, 5]),
         (&[1], &[1]),
     ];
@@ -136,36 +195,73 @@ fn broadcasting_patterns_match_index_arithmetic() {
 #[test]
 fn binary_with_a_transposed_operand_and_large_sizes() {
     // a is a transposed view of a contiguous [7, 5] (strides [1, 5]); b is contiguous [5, 7].
-    let l = BroadcastLayout { out_dims: vec![5, 7], a_strides: vec![1, 5], b_strides: vec![7, 1] };
+    let l = BroadcastLayout {
+        out_dims: vec![5, 7],
+        a_strides: vec![1, 5],
+        b_strides: vec![7, 1],
+    };
     check_binary(BinaryOp::Mul, |x, y| x * y, &data(35, 1), &data(35, 2), &l);
     // Large enough for the threaded paths: same shape, row broadcast, column broadcast.
-    for (sa, sb) in [(&[300usize, 301][..], &[300usize, 301][..]), (&[300, 301], &[301]), (&[300, 301], &[300, 1])] {
+    for (sa, sb) in [
+        (&[300usize, 301][..], &[300usize, 301][..]),
+        (&[300, 301], &[301]),
+        (&[300, 301], &[300, 1]),
+    ] {
         let l = broadcast(sa, sb);
-        check_binary(BinaryOp::Sub, |x, y| x - y, &data(sa.iter().product(), 3), &data(sb.iter().product(), 4), &l);
+        check_binary(
+            BinaryOp::Sub,
+            |x, y| x - y,
+            &data(sa.iter().product(), 3),
+            &data(sb.iter().product(), 4),
+            &l,
+        );
     }
-    let l = BroadcastLayout { out_dims: vec![400, 300], a_strides: vec![1, 400], b_strides: vec![0, 1] };
-    check_binary(BinaryOp::Maximum, f32::max, &data(120_000, 5), &data(300, 6), &l);
+    let l = BroadcastLayout {
+        out_dims: vec![400, 300],
+        a_strides: vec![1, 400],
+        b_strides: vec![0, 1],
+    };
+    check_binary(
+        BinaryOp::Maximum,
+        f32::max,
+        &data(120_000, 5),
+        &data(300, 6),
+        &l,
+    );
 }
 
 #[test]
 fn binary_short_operand_is_an_error() {
     let l = broadcast(&[3, 4], &[3, 4]);
-    assert!(Cpu.binary(BinaryOp::Add, &st(&[0.0; 12]), &st(&[0.0; 11]), &l).is_err());
+    assert!(
+        Cpu.binary(BinaryOp::Add, &st(&[0.0; 12]), &st(&[0.0; 11]), &l)
+            .is_err()
+    );
 }
 
 fn strided(x: &[f32], out_dims: &[usize], strides: &[usize], offset: usize) -> Vec<f32> {
-    let l = StridedLayout { out_dims: out_dims.to_vec(), strides: strides.to_vec(), offset };
+    let l = StridedLayout {
+        out_dims: out_dims.to_vec(),
+        strides: strides.to_vec(),
+        offset,
+    };
     host(&Cpu.strided_copy(&st(x), &l).unwrap())
 }
 
 #[test]
 fn strided_copy_transpose_slice_broadcast() {
     let x: Vec<f32> = (0..6).map(|v| v as f32).collect(); // [[0,1,2],[3,4,5]]
-    assert_eq!(strided(&x, &[3, 2], &[1, 3], 0), vec![0., 3., 1., 4., 2., 5.]);
+    assert_eq!(
+        strided(&x, &[3, 2], &[1, 3], 0),
+        vec![0., 3., 1., 4., 2., 5.]
+    );
     // Slice x[:, 1:3].
     assert_eq!(strided(&x, &[2, 2], &[3, 1], 1), vec![1., 2., 4., 5.]);
     // Broadcast row 1 to three rows.
-    assert_eq!(strided(&x, &[3, 3], &[0, 1], 3), vec![3., 4., 5., 3., 4., 5., 3., 4., 5.]);
+    assert_eq!(
+        strided(&x, &[3, 3], &[0, 1], 3),
+        vec![3., 4., 5., 3., 4., 5., 3., 4., 5.]
+    );
     // Every other column, reversed roles: x[:, ::2].
     assert_eq!(strided(&x, &[2, 2], &[3, 2], 0), vec![0., 2., 3., 5.]);
     // A scalar view.
@@ -189,17 +285,28 @@ fn strided_copy_4d_permute_matches_index_arithmetic() {
 
 #[test]
 fn strided_copy_out_of_range_view_is_an_error() {
-    let l = StridedLayout { out_dims: vec![2, 3], strides: vec![3, 1], offset: 1 };
+    let l = StridedLayout {
+        out_dims: vec![2, 3],
+        strides: vec![3, 1],
+        offset: 1,
+    };
     assert!(Cpu.strided_copy(&st(&[0.0; 6]), &l).is_err());
 }
 
 #[test]
 fn pad_places_a_block_in_zeros() {
     // [[1,2],[3,4]] into a 3x4 at (1, 1).
-    let out = Cpu.pad(&st(&[1., 2., 3., 4.]), &[2, 2], &[3, 4], &[1, 1]).unwrap();
-    assert_eq!(host(&out), vec![0., 0., 0., 0., 0., 1., 2., 0., 0., 3., 4., 0.]);
+    let out = Cpu
+        .pad(&st(&[1., 2., 3., 4.]), &[2, 2], &[3, 4], &[1, 1])
+        .unwrap();
+    assert_eq!(
+        host(&out),
+        vec![0., 0., 0., 0., 0., 1., 2., 0., 0., 3., 4., 0.]
+    );
     // 3-D, offset on the last axis only.
-    let out = Cpu.pad(&st(&[1., 2., 3., 4.]), &[2, 1, 2], &[2, 1, 3], &[0, 0, 1]).unwrap();
+    let out = Cpu
+        .pad(&st(&[1., 2., 3., 4.]), &[2, 1, 2], &[2, 1, 3], &[0, 0, 1])
+        .unwrap();
     assert_eq!(host(&out), vec![0., 1., 2., 0., 3., 4.]);
     // Scalars.
     assert_eq!(host(&Cpu.pad(&st(&[7.]), &[], &[], &[]).unwrap()), vec![7.]);
@@ -211,13 +318,27 @@ fn pad_places_a_block_in_zeros() {
 fn concat_along_each_axis() {
     let a = st(&[1., 2., 3., 4.]); // [2, 2]
     let b = st(&[5., 6.]); // [2, 1] or [1, 2]
-    let out = Cpu.concat(&[&a, &b], &[vec![2, 2], vec![2, 1]], 1, &[2, 3]).unwrap();
+    let out = Cpu
+        .concat(&[&a, &b], &[vec![2, 2], vec![2, 1]], 1, &[2, 3])
+        .unwrap();
     assert_eq!(host(&out), vec![1., 2., 5., 3., 4., 6.]);
-    let out = Cpu.concat(&[&a, &b], &[vec![2, 2], vec![1, 2]], 0, &[3, 2]).unwrap();
+    let out = Cpu
+        .concat(&[&a, &b], &[vec![2, 2], vec![1, 2]], 0, &[3, 2])
+        .unwrap();
     assert_eq!(host(&out), vec![1., 2., 3., 4., 5., 6.]);
-    let out = Cpu.concat(&[&b, &a, &b], &[vec![2, 1], vec![2, 2], vec![2, 1]], 1, &[2, 4]).unwrap();
+    let out = Cpu
+        .concat(
+            &[&b, &a, &b],
+            &[vec![2, 1], vec![2, 2], vec![2, 1]],
+            1,
+            &[2, 4],
+        )
+        .unwrap();
     assert_eq!(host(&out), vec![5., 1., 2., 5., 6., 3., 4., 6.]);
-    assert!(Cpu.concat(&[&a, &b], &[vec![2, 2], vec![2, 1]], 1, &[2, 4]).is_err());
+    assert!(
+        Cpu.concat(&[&a, &b], &[vec![2, 2], vec![2, 1]], 1, &[2, 4])
+            .is_err()
+    );
 }
 
 #[test]

@@ -41,7 +41,16 @@ fn naive(a: &[f32], bm: &[f32], d: &MatmulDims) -> (Vec<f64>, Vec<f64>) {
     (c, scale)
 }
 
-fn dims(batch: usize, m: usize, k: usize, n: usize, ta: bool, tb: bool, bcast_a: bool, bcast_b: bool) -> MatmulDims {
+fn dims(
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+    bcast_a: bool,
+    bcast_b: bool,
+) -> MatmulDims {
     MatmulDims {
         batch,
         m,
@@ -55,8 +64,16 @@ fn dims(batch: usize, m: usize, k: usize, n: usize, ta: bool, tb: bool, bcast_a:
 }
 
 fn check(d: MatmulDims, seed: u64) {
-    let a_len = if d.a_batch_stride == 0 { d.m * d.k } else { d.batch * d.m * d.k };
-    let b_len = if d.b_batch_stride == 0 { d.k * d.n } else { d.batch * d.k * d.n };
+    let a_len = if d.a_batch_stride == 0 {
+        d.m * d.k
+    } else {
+        d.batch * d.m * d.k
+    };
+    let b_len = if d.b_batch_stride == 0 {
+        d.k * d.n
+    } else {
+        d.batch * d.k * d.n
+    };
     let a = data(a_len, seed);
     let b = data(b_len, seed + 1);
     let got = host(&Cpu.matmul(&st(&a), &st(&b), d).unwrap());
@@ -73,7 +90,13 @@ fn check(d: MatmulDims, seed: u64) {
 #[test]
 fn all_transpose_combinations_on_odd_sizes() {
     let mut seed = 1;
-    for &(batch, m, k, n) in &[(1, 3, 5, 7), (1, 1, 1, 1), (2, 37, 65, 29), (3, 1, 9, 4), (2, 6, 1, 5)] {
+    for &(batch, m, k, n) in &[
+        (1, 3, 5, 7),
+        (1, 1, 1, 1),
+        (2, 37, 65, 29),
+        (3, 1, 9, 4),
+        (2, 6, 1, 5),
+    ] {
         for ta in [false, true] {
             for tb in [false, true] {
                 check(dims(batch, m, k, n, ta, tb, false, false), seed);
@@ -113,13 +136,17 @@ fn hand_computed_2x3_times_3x2() {
     // [[1,2,3],[4,5,6]] @ [[7,8],[9,10],[11,12]] = [[58,64],[139,154]]
     let a = st(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     let b = st(&[7.0, 8.0, 9.0, 10.0, 11.0, 12.0]);
-    let c = Cpu.matmul(&a, &b, dims(1, 2, 3, 2, false, false, false, false)).unwrap();
+    let c = Cpu
+        .matmul(&a, &b, dims(1, 2, 3, 2, false, false, false, false))
+        .unwrap();
     assert_eq!(host(&c), vec![58.0, 64.0, 139.0, 154.0]);
     // The same A read as A^T of a 3x2 storage: [[1,4],[2,5],[3,6]]^T @ B^T where
     // B^T of [[7,8,9],[10,11,12]] stored 2x3 is [[7,10],[8,11],[9,12]]:
     // [[1,2,3],[4,5,6]] @ [[7,10],[8,11],[9,12]] = [[50,68],[122,167]].
     let at = st(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
-    let c = Cpu.matmul(&at, &b, dims(1, 2, 3, 2, true, true, false, false)).unwrap();
+    let c = Cpu
+        .matmul(&at, &b, dims(1, 2, 3, 2, true, true, false, false))
+        .unwrap();
     assert_eq!(host(&c), vec![50.0, 68.0, 122.0, 167.0]);
 }
 
@@ -128,16 +155,43 @@ fn empty_dimensions() {
     let a = st(&[1.0; 12]);
     let b = st(&[1.0; 12]);
     // k = 0: an empty sum is zero.
-    let c = Cpu.matmul(&st(&[]), &st(&[]), dims(2, 3, 0, 4, false, false, false, false)).unwrap();
+    let c = Cpu
+        .matmul(
+            &st(&[]),
+            &st(&[]),
+            dims(2, 3, 0, 4, false, false, false, false),
+        )
+        .unwrap();
     assert_eq!(host(&c), vec![0.0; 24]);
-    assert!(host(&Cpu.matmul(&a, &b, dims(1, 0, 3, 4, false, false, false, false)).unwrap()).is_empty());
-    assert!(host(&Cpu.matmul(&a, &b, dims(1, 3, 4, 0, false, false, false, false)).unwrap()).is_empty());
-    assert!(host(&Cpu.matmul(&a, &b, dims(0, 3, 4, 3, false, false, false, false)).unwrap()).is_empty());
+    assert!(
+        host(
+            &Cpu.matmul(&a, &b, dims(1, 0, 3, 4, false, false, false, false))
+                .unwrap()
+        )
+        .is_empty()
+    );
+    assert!(
+        host(
+            &Cpu.matmul(&a, &b, dims(1, 3, 4, 0, false, false, false, false))
+                .unwrap()
+        )
+        .is_empty()
+    );
+    assert!(
+        host(
+            &Cpu.matmul(&a, &b, dims(0, 3, 4, 3, false, false, false, false))
+                .unwrap()
+        )
+        .is_empty()
+    );
 }
 
 #[test]
 fn short_storage_is_an_error_not_a_panic() {
     let a = st(&[1.0; 5]);
     let b = st(&[1.0; 6]);
-    assert!(Cpu.matmul(&a, &b, dims(1, 2, 3, 2, false, false, false, false)).is_err());
+    assert!(
+        Cpu.matmul(&a, &b, dims(1, 2, 3, 2, false, false, false, false))
+            .is_err()
+    );
 }

@@ -18,10 +18,33 @@ fn tf_dim(input: usize, k: usize, stride: usize, same: bool) -> (usize, usize) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn geom(n: usize, h: usize, w: usize, c: usize, kh: usize, kw: usize, sh: usize, sw: usize, same: bool) -> Pool2dGeom {
+fn geom(
+    n: usize,
+    h: usize,
+    w: usize,
+    c: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    same: bool,
+) -> Pool2dGeom {
     let (out_h, pad_top) = tf_dim(h, kh, sh, same);
     let (out_w, pad_left) = tf_dim(w, kw, sw, same);
-    Pool2dGeom { n, h, w, c, kh, kw, stride_h: sh, stride_w: sw, pad_top, pad_left, out_h, out_w }
+    Pool2dGeom {
+        n,
+        h,
+        w,
+        c,
+        kh,
+        kw,
+        stride_h: sh,
+        stride_w: sw,
+        pad_top,
+        pad_left,
+        out_h,
+        out_w,
+    }
 }
 
 /// In-range flat input indices of the window of output `(b, oy, ox, ch)`, row-major.
@@ -41,7 +64,9 @@ fn window(g: &Pool2dGeom, b: usize, oy: usize, ox: usize, ch: usize) -> Vec<usiz
 
 fn outputs(g: &Pool2dGeom) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
     (0..g.n).flat_map(move |b| {
-        (0..g.out_h).flat_map(move |oy| (0..g.out_w).flat_map(move |ox| (0..g.c).map(move |ch| (b, oy, ox, ch))))
+        (0..g.out_h).flat_map(move |oy| {
+            (0..g.out_w).flat_map(move |ox| (0..g.c).map(move |ch| (b, oy, ox, ch)))
+        })
     })
 }
 
@@ -59,7 +84,9 @@ fn golden_max_pool_of_the_diagonal_feature_map() {
     assert_eq!(host(&y), vec![3., 0., 3., 1.]);
     // Winners: (0,0) -> 0, (1,2) -> 6, (3,0) -> 12, (2,3) -> 11.
     assert_eq!(host(&arg), vec![0., 6., 12., 11.]);
-    let dx = Cpu.max_pool2d_backward(&st(&[1., 2., 3., 4.]), &arg, &g).unwrap();
+    let dx = Cpu
+        .max_pool2d_backward(&st(&[1., 2., 3., 4.]), &arg, &g)
+        .unwrap();
     let mut want = vec![0.0; 16];
     want[0] = 1.;
     want[6] = 2.;
@@ -103,7 +130,10 @@ fn max_pool_backward_adds_overlapping_windows() {
 fn max_pool_backward_rejects_foreign_indices() {
     let g = geom(2, 2, 2, 1, 2, 2, 2, 2, false);
     // Image 0's winner may not point into image 1.
-    assert!(Cpu.max_pool2d_backward(&st(&[1., 1.]), &st(&[5., 4.]), &g).is_err());
+    assert!(
+        Cpu.max_pool2d_backward(&st(&[1., 1.]), &st(&[5., 4.]), &g)
+            .is_err()
+    );
 }
 
 #[test]
@@ -112,7 +142,10 @@ fn avg_pool_same_excludes_padding_from_the_count() {
     // {1,2,4,5}/4 = 3, {3,6}/2 = 4.5, {7,8}/2 = 7.5, {9}/1 = 9.
     let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
     let g = geom(1, 3, 3, 1, 2, 2, 2, 2, true);
-    assert_eq!(host(&Cpu.avg_pool2d(&st(&x), &g).unwrap()), vec![3., 4.5, 7.5, 9.]);
+    assert_eq!(
+        host(&Cpu.avg_pool2d(&st(&x), &g).unwrap()),
+        vec![3., 4.5, 7.5, 9.]
+    );
     // Backward of all-ones: each pixel gets 1/count of its window.
     let dx = host(&Cpu.avg_pool2d_backward(&st(&[1.; 4]), &g).unwrap());
     assert_close32(&dx, &[0.25, 0.25, 0.5, 0.25, 0.25, 0.5, 0.5, 0.5, 1.], 1e-7);
@@ -184,7 +217,10 @@ fn upsample_repeats_pixels_and_backward_sums_blocks() {
     assert_eq!(y, want);
     // Backward of 0..24: block sums (0+1+2+6+7+8)=24, (3+4+5+9+10+11)=42, 96, 114.
     let dy: Vec<f32> = (0..24).map(|v| v as f32).collect();
-    let dx = host(&Cpu.upsample_nearest2d_backward(&st(&dy), [1, 2, 2, 1], 2, 3).unwrap());
+    let dx = host(
+        &Cpu.upsample_nearest2d_backward(&st(&dy), [1, 2, 2, 1], 2, 3)
+            .unwrap(),
+    );
     assert_eq!(dx, vec![24., 42., 96., 114.]);
 }
 
@@ -210,14 +246,28 @@ fn upsample_with_channels_matches_naive_indexing() {
             }
         }
     }
-    let dx = host(&Cpu.upsample_nearest2d_backward(&st(&dy), dims, sh, sw).unwrap());
+    let dx = host(
+        &Cpu.upsample_nearest2d_backward(&st(&dy), dims, sh, sw)
+            .unwrap(),
+    );
     assert_close(&dx, &want_dx, 1e-6, 1e-6);
     // A large one takes the threaded path and must agree with the small-path formula.
     let big = [4, 64, 64, 8];
     let xb = data(big.iter().product(), 62);
     let yb = host(&Cpu.upsample_nearest2d(&st(&xb), big, 2, 2).unwrap());
     assert_eq!(yb.len(), xb.len() * 4);
-    assert_eq!(yb[((128 + 5) * 128 + 9) * 8 + 3], xb[((64 + 2) * 64 + 4) * 8 + 3]);
-    let db = host(&Cpu.upsample_nearest2d_backward(&st(&yb), big, 2, 2).unwrap());
-    assert_close(&db, &xb.iter().map(|&v| 4.0 * v as f64).collect::<Vec<_>>(), 1e-6, 1e-6);
+    assert_eq!(
+        yb[((128 + 5) * 128 + 9) * 8 + 3],
+        xb[((64 + 2) * 64 + 4) * 8 + 3]
+    );
+    let db = host(
+        &Cpu.upsample_nearest2d_backward(&st(&yb), big, 2, 2)
+            .unwrap(),
+    );
+    assert_close(
+        &db,
+        &xb.iter().map(|&v| 4.0 * v as f64).collect::<Vec<_>>(),
+        1e-6,
+        1e-6,
+    );
 }

@@ -16,11 +16,23 @@ fn hand_computed_reductions_of_a_2x3x4_ramp() {
     let x: Vec<f32> = (0..24).map(|v| v as f32).collect();
     let dims = [2, 3, 4];
     // Over i and k: sum_{i,k} (12 i + 4 j + k) = 8 * 4j + 4 * 12 + 2 * 6 = 60 + 32 j.
-    assert_eq!(reduce(ReduceOp::Sum, &x, &dims, &[0, 2]), vec![60., 92., 124.]);
+    assert_eq!(
+        reduce(ReduceOp::Sum, &x, &dims, &[0, 2]),
+        vec![60., 92., 124.]
+    );
     // Over j: rows (k) of each i: sum_j (12 i + 4 j + k) = 36 i + 12 + 3 k.
-    assert_eq!(reduce(ReduceOp::Sum, &x, &dims, &[1]), vec![12., 15., 18., 21., 48., 51., 54., 57.]);
-    assert_eq!(reduce(ReduceOp::Max, &x, &dims, &[2]), vec![3., 7., 11., 15., 19., 23.]);
-    assert_eq!(reduce(ReduceOp::Min, &x, &dims, &[0, 1]), vec![0., 1., 2., 3.]);
+    assert_eq!(
+        reduce(ReduceOp::Sum, &x, &dims, &[1]),
+        vec![12., 15., 18., 21., 48., 51., 54., 57.]
+    );
+    assert_eq!(
+        reduce(ReduceOp::Max, &x, &dims, &[2]),
+        vec![3., 7., 11., 15., 19., 23.]
+    );
+    assert_eq!(
+        reduce(ReduceOp::Min, &x, &dims, &[0, 1]),
+        vec![0., 1., 2., 3.]
+    );
     assert_eq!(reduce(ReduceOp::Sum, &x, &dims, &[0, 1, 2]), vec![276.]);
     assert_eq!(reduce(ReduceOp::Max, &x, &dims, &[]), x);
 }
@@ -31,7 +43,9 @@ fn every_subset_of_axes_matches_a_naive_reduction() {
     let x = data(dims.iter().product(), 7);
     for mask in 0..16u32 {
         let axes: Vec<usize> = (0..4).filter(|a| mask & (1 << a) != 0).collect();
-        let out_dims: Vec<usize> = (0..4).map(|a| if axes.contains(&a) { 1 } else { dims[a] }).collect();
+        let out_dims: Vec<usize> = (0..4)
+            .map(|a| if axes.contains(&a) { 1 } else { dims[a] })
+            .collect();
         let out_len: usize = out_dims.iter().product();
         let mut sum = vec![0.0f64; out_len];
         let mut max = vec![f64::NEG_INFINITY; out_len];
@@ -61,23 +75,38 @@ fn every_subset_of_axes_matches_a_naive_reduction() {
 fn reduce_edge_cases() {
     // An empty reduced axis gives the identity; an empty kept axis gives nothing.
     assert_eq!(reduce(ReduceOp::Sum, &[], &[2, 0], &[1]), vec![0., 0.]);
-    assert_eq!(reduce(ReduceOp::Max, &[], &[2, 0], &[1]), vec![f32::NEG_INFINITY; 2]);
+    assert_eq!(
+        reduce(ReduceOp::Max, &[], &[2, 0], &[1]),
+        vec![f32::NEG_INFINITY; 2]
+    );
     assert!(reduce(ReduceOp::Sum, &[], &[0, 3], &[1]).is_empty());
     // A scalar.
     assert_eq!(reduce(ReduceOp::Sum, &[4.], &[], &[]), vec![4.]);
     // Unsorted axes are rejected.
-    assert!(Cpu.reduce(ReduceOp::Sum, &st(&[0.; 6]), &[2, 3], &[1, 0]).is_err());
+    assert!(
+        Cpu.reduce(ReduceOp::Sum, &st(&[0.; 6]), &[2, 3], &[1, 0])
+            .is_err()
+    );
 }
 
 #[test]
 fn argmax_first_on_ties() {
     // [[1, 5, 5], [7, 2, 7]]
     let x = [1., 5., 5., 7., 2., 7.];
-    assert_eq!(host(&Cpu.argmax(&st(&x), &[2, 3], 1).unwrap()), vec![1., 0.]);
-    assert_eq!(host(&Cpu.argmax(&st(&x), &[2, 3], 0).unwrap()), vec![1., 0., 1.]);
+    assert_eq!(
+        host(&Cpu.argmax(&st(&x), &[2, 3], 1).unwrap()),
+        vec![1., 0.]
+    );
+    assert_eq!(
+        host(&Cpu.argmax(&st(&x), &[2, 3], 0).unwrap()),
+        vec![1., 0., 1.]
+    );
     // Middle axis of [2, 3, 2].
     let x = [0., 9., 4., 9., 4., 1., /**/ 3., 3., 3., 3., 8., 3.];
-    assert_eq!(host(&Cpu.argmax(&st(&x), &[2, 3, 2], 1).unwrap()), vec![1., 0., 2., 0.]);
+    assert_eq!(
+        host(&Cpu.argmax(&st(&x), &[2, 3, 2], 1).unwrap()),
+        vec![1., 0., 2., 0.]
+    );
     assert!(Cpu.argmax(&st(&[]), &[2, 0], 1).is_err());
 }
 
@@ -111,7 +140,10 @@ fn softmax_rows_sum_to_one() {
             assert!((total - 1.0).abs() < 1e-5, "row {r} sums to {total}");
             for (c, (&pv, &lv)) in row.iter().zip(&lp[r * cols..]).enumerate() {
                 assert!(pv >= 0.0);
-                assert!(((lv as f64).exp() - pv as f64).abs() < 1e-6, "row {r} col {c}");
+                assert!(
+                    ((lv as f64).exp() - pv as f64).abs() < 1e-6,
+                    "row {r} col {c}"
+                );
             }
         }
     }

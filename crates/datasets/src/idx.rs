@@ -13,6 +13,8 @@
 //! Images are `0x00000803` (count, rows, cols) and labels `0x00000801` (count).
 //! Files may be gzipped; gzip is recognised by its magic bytes, not by the file name.
 
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{DatasetError, Result};
@@ -40,22 +42,85 @@ pub struct IdxImages {
 /// Reads an IDX image file (raw or gzipped).
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages> {
     let path = path.as_ref();
-    let bytes = fileio::read_maybe_gzip(path)?;
-    parse_idx_images(bytes, path)
+    match read_raw(path, "images", IMAGES_MAGIC, 3)? {
+        Some((dims, pixels)) => Ok(IdxImages {
+            count: dims[0] as usize,
+            rows: dims[1] as usize,
+            cols: dims[2] as usize,
+            pixels,
+        }),
+        None => parse_idx_images(fileio::read_maybe_gzip(path)?, path),
+    }
 }
 
 /// Reads an IDX label file (raw or gzipped); every label must be `< num_classes`
 /// (10 for MNIST; pass 256 to accept any byte).
 pub fn read_idx_labels(path: impl AsRef<Path>, num_classes: usize) -> Result<Vec<u8>> {
     let path = path.as_ref();
-    let bytes = fileio::read_maybe_gzip(path)?;
-    parse_idx_labels(bytes, num_classes, path)
+    check_num_classes(num_classes)?;
+    match read_raw(path, "labels", LABELS_MAGIC, 1)? {
+        Some((_, labels)) => {
+            check_labels(&labels, num_classes, path)?;
+            Ok(labels)
+        }
+        None => parse_idx_labels(fileio::read_maybe_gzip(path)?, num_classes, path),
+    }
+}
+
+/// Fast path for uncompressed files: validates the header against the file
+/// length, then reads the payload straight into its final buffer (one bulk
+/// read, no copy). Returns `None` for a gzip file.
+fn read_raw(
+    path: &Path,
+    what: &'static str,
+    magic: u32,
+    ndims: usize,
+) -> Result<Option<(Vec<u32>, Vec<u8>)>> {
+    let meta = fs::metadata(path).map_err(|e| DatasetError::io(path, "reading", e))?;
+    if meta.is_dir() {
+        return Err(DatasetError::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let total = usize::try_from(meta.len()).map_err(|_| DatasetError::BadHeader {
+        path: path.to_path_buf(),
+        reason: format!("file of {} bytes is too large to load", meta.len()),
+    })?;
+    if total == 0 {
+        return Err(DatasetError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut file = fs::File::open(path).map_err(|e| DatasetError::io(path, "opening", e))?;
+    let header_len = 4 + 4 * ndims;
+    let mut head = vec![0u8; header_len.min(total)];
+    file.read_exact(&mut head)
+        .map_err(|e| DatasetError::io(path, "reading", e))?;
+    if fileio::is_gzip(&head) {
+        return Ok(None);
+    }
+    let dims = check_header(&head, total, path, what, magic, ndims)?;
+    let payload_len = total - header_len;
+    let mut payload = Vec::with_capacity(payload_len);
+    file.take(payload_len as u64)
+        .read_to_end(&mut payload)
+        .map_err(|e| DatasetError::io(path, "reading", e))?;
+    if payload.len() != payload_len {
+        // The file shrank between `metadata` and the read.
+        return Err(DatasetError::TruncatedPayload {
+            path: path.to_path_buf(),
+            dims,
+            expected: payload_len as u64,
+            actual: payload.len() as u64,
+        });
+    }
+    Ok(Some((dims, payload)))
 }
 
 /// Parses the bytes of an IDX image file (gzip allowed). `path` is only used in messages.
 pub fn parse_idx_images(bytes: Vec<u8>, path: &Path) -> Result<IdxImages> {
     let mut bytes = fileio::decompress_if_gzip(bytes, path)?;
-    let dims = check_header(&bytes, path, "images", IMAGES_MAGIC, 3)?;
+    let dims = check_header(&bytes, bytes.len(), path, "images", IMAGES_MAGIC, 3)?;
     // One memmove instead of copying element by element.
     bytes.drain(..IMAGES_HEADER_LEN);
     Ok(IdxImages {
@@ -71,7 +136,7 @@ pub fn parse_idx_images(bytes: Vec<u8>, path: &Path) -> Result<IdxImages> {
 pub fn parse_idx_labels(bytes: Vec<u8>, num_classes: usize, path: &Path) -> Result<Vec<u8>> {
     check_num_classes(num_classes)?;
     let mut bytes = fileio::decompress_if_gzip(bytes, path)?;
-    check_header(&bytes, path, "labels", LABELS_MAGIC, 1)?;
+    check_header(&bytes, bytes.len(), path, "labels", LABELS_MAGIC, 1)?;
     bytes.drain(..LABELS_HEADER_LEN);
     check_labels(&bytes, num_classes, path)?;
     Ok(bytes)
@@ -99,24 +164,27 @@ pub(crate) fn check_labels(labels: &[u8], num_classes: usize, path: &Path) -> Re
     Ok(())
 }
 
-/// Validates magic, dimension count and payload length; returns the dimensions.
+/// Validates magic, dimension count and payload length of a file of `total`
+/// bytes whose first bytes (at least the header, or all if shorter) are `head`;
+/// returns the dimensions.
 fn check_header(
-    bytes: &[u8],
+    head: &[u8],
+    total: usize,
     path: &Path,
     what: &'static str,
     magic: u32,
     ndims: usize,
 ) -> Result<Vec<u32>> {
     let header_len = 4 + 4 * ndims;
-    if bytes.len() < 4 {
+    if total < 4 {
         return Err(DatasetError::TruncatedHeader {
             path: path.to_path_buf(),
             what,
-            len: bytes.len(),
+            len: total,
             needed: header_len,
         });
     }
-    let found = be_u32(&bytes[0..4]);
+    let found = be_u32(&head[0..4]);
     if found != magic {
         return Err(DatasetError::BadMagic {
             path: path.to_path_buf(),
@@ -125,16 +193,16 @@ fn check_header(
             expected: magic,
         });
     }
-    if bytes.len() < header_len {
+    if total < header_len {
         return Err(DatasetError::TruncatedHeader {
             path: path.to_path_buf(),
             what,
-            len: bytes.len(),
+            len: total,
             needed: header_len,
         });
     }
     let dims: Vec<u32> = (0..ndims)
-        .map(|d| be_u32(&bytes[4 + 4 * d..8 + 4 * d]))
+        .map(|d| be_u32(&head[4 + 4 * d..8 + 4 * d]))
         .collect();
     // Three u32 factors always fit in u128; the checked conversion guards 32-bit usize.
     let expected_u128: u128 = dims.iter().map(|&d| d as u128).product();
@@ -142,7 +210,7 @@ fn check_header(
         path: path.to_path_buf(),
         reason: format!("dims {dims:?} describe more bytes than can be addressed"),
     })?;
-    let actual = (bytes.len() - header_len) as u64;
+    let actual = (total - header_len) as u64;
     if actual < expected {
         return Err(DatasetError::TruncatedPayload {
             path: path.to_path_buf(),

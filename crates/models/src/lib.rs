@@ -3,6 +3,7 @@
 //!
 //! - [`gan`]: the MLP GAN on MNIST (the headline binary, `cargo run --release -p models --bin gan`).
 
+pub mod classifier;
 pub mod cli;
 pub mod gan;
 pub mod gan_run;

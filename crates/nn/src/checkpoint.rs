@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// Tensors read from a checkpoint: host data and shape by name, plus metadata.
@@ -191,7 +192,8 @@ fn restore_params<B: Backend>(
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash never
-/// leaves a half-written file under the final name.
+/// leaves a half-written file under the final name, and a failed write leaves the
+/// previous file untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = dir {
@@ -201,16 +203,71 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .ok_or_else(|| io_err(path, "not a file path"))?
         .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    // Unique per process and per call, so concurrent saves never share a temporary file.
+    static SAVES: AtomicU64 = AtomicU64::new(0);
+    let n = SAVES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    write_through(path, &tmp, bytes)
+}
+
+/// Writes `tmp`, syncs it and renames it over `path`; removes `tmp` on failure.
+fn write_through(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = fs::File::create(tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        fs::rename(tmp, path)
     })();
     if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
         return Err(io_err(path, format!("cannot write: {e}")));
     }
+    // Make the rename itself durable; not every platform can open a directory, and the
+    // data is already safe, so a failure here is not an error.
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("nn-ckpt-unit-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn failed_write_keeps_the_old_file() {
+        let dir = scratch("keep");
+        let path = dir.join("model.safetensors");
+        fs::write(&path, b"old contents").unwrap();
+        // A directory squatting on the temporary name makes creating it fail, even as root.
+        let tmp = dir.join("squatter");
+        fs::create_dir(&tmp).unwrap();
+        fs::write(tmp.join("inside"), b"x").unwrap();
+        let err = write_through(&path, &tmp, b"new contents").unwrap_err();
+        assert!(err.to_string().contains("model.safetensors"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"old contents");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn successful_write_replaces_and_cleans_up() {
+        let dir = scratch("replace");
+        let path = dir.join("model.safetensors");
+        fs::write(&path, b"old contents").unwrap();
+        write_atomic(&path, b"new contents").unwrap();
+        write_atomic(&path, b"newer").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"newer");
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("model.safetensors")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

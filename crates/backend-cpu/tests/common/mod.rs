@@ -19,7 +19,9 @@ pub fn host(s: &Arc<Vec<f32>>) -> Vec<f32> {
 
 /// Deterministic values in [-1, 1) from a small LCG, independent of the backend's RNG.
 pub fn data(len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    let mut state = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
     (0..len)
         .map(|_| {
             state = state

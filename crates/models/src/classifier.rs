@@ -1,0 +1,209 @@
+//! A small MNIST CNN used to measure generated digits (Inception Score, class fidelity).
+//!
+//! conv 3x3x32 SAME ReLU -> maxpool 2 -> conv 3x3x64 SAME ReLU -> maxpool 2 -> flatten
+//! -> Dense 128 ReLU -> Dropout 0.3 -> Dense 10 (logits). Trained on the training split
+//! with Adam 1e-3; reaches about 98% on the 2,000 held-out bundled digits.
+
+use datasets::{BatchSampler, ImageSet};
+use nn::loss::sparse_categorical_cross_entropy_with_logits;
+use nn::{
+    Activation, Adam, Checkpoint, Conv2d, Dense, Dropout, Flatten, MaxPool2d, Mode, Module,
+    Optimizer, Seeds, Sequential,
+};
+use std::path::Path;
+use tensor::{Backend, Error, Padding, Result, Tensor, no_grad};
+
+/// The classifier network.
+pub fn classifier<B: Backend>(be: &B, seed: u64) -> Result<Sequential<B>> {
+    let mut seeds = Seeds::new(seed);
+    Ok(Sequential::new()
+        .add(
+            Conv2d::new(be, 1, 32, (3, 3), &mut seeds)?
+                .padding(Padding::Same)
+                .activation(Activation::Relu),
+        )
+        .add(MaxPool2d::new((2, 2)))
+        .add(
+            Conv2d::new(be, 32, 64, (3, 3), &mut seeds)?
+                .padding(Padding::Same)
+                .activation(Activation::Relu),
+        )
+        .add(MaxPool2d::new((2, 2)))
+        .add(Flatten)
+        .add(Dense::new(be, 7 * 7 * 64, 128, &mut seeds)?.activation(Activation::Relu))
+        .add(Dropout::new(0.3, &mut seeds)?)
+        .add(Dense::new(be, 128, 10, &mut seeds)?))
+}
+
+fn data_err(e: datasets::DatasetError) -> Error {
+    Error::Io {
+        path: "MNIST".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// Pixels of `set` in [0, 1] as `[n, 28, 28, 1]` batches are cut from this.
+fn unit_pixels(set: &ImageSet) -> Vec<f32> {
+    set.to_f32_unit()
+}
+
+/// Trains the classifier for `epochs` on `train`; returns it with its accuracy on `test`.
+pub fn train_classifier<B: Backend>(
+    be: &B,
+    train: &ImageSet,
+    test: &ImageSet,
+    epochs: u64,
+    seed: u64,
+) -> Result<(Sequential<B>, f32)> {
+    let model = classifier(be, seed)?;
+    let mut opt = Adam::new(1e-3);
+    let pixels = unit_pixels(train);
+    let batch = 64;
+    let sampler = BatchSampler::new(train.len(), batch)
+        .map_err(data_err)?
+        .shuffle(seed);
+    for epoch in 0..epochs {
+        for idx in sampler.epoch(epoch) {
+            let x = datasets::gather_rows(&pixels, 784, &idx).map_err(data_err)?;
+            let x = Tensor::from_vec(be, x, [idx.len(), 28, 28, 1])?;
+            let labels: Vec<usize> = idx.iter().map(|&i| train.labels[i] as usize).collect();
+            let logits = model.forward(&x, Mode::Train)?;
+            let loss = sparse_categorical_cross_entropy_with_logits(&logits, &labels)?;
+            let grads = loss.backward()?;
+            opt.step(&model.trainable_params(), &grads)?;
+        }
+    }
+    let probs = predict(&model, be, &unit_pixels(test), test.len())?;
+    let correct = (0..test.len())
+        .filter(|&i| argmax(&probs[i * 10..(i + 1) * 10]) == test.labels[i] as usize)
+        .count();
+    Ok((model, correct as f32 / test.len().max(1) as f32))
+}
+
+/// Class probabilities `[n * 10]` for `n` images given as pixels in [0, 1].
+pub fn predict<B: Backend>(
+    model: &Sequential<B>,
+    be: &B,
+    pixels: &[f32],
+    n: usize,
+) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(n * 10);
+    for start in (0..n).step_by(500) {
+        let end = (start + 500).min(n);
+        let x = Tensor::from_slice(
+            be,
+            &pixels[start * 784..end * 784],
+            [end - start, 28, 28, 1],
+        )?;
+        let p = no_grad(|| model.forward(&x, Mode::Eval)?.softmax(-1))?;
+        out.extend(p.to_vec()?);
+    }
+    Ok(out)
+}
+
+/// Index of the largest value.
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Classifier-based Inception Score `exp(E_x[KL(p(y|x) || p(y))])` of `n` rows of
+/// `classes` probabilities: 1 (all alike or all unsure) to `classes` (confident and
+/// evenly spread).
+pub fn inception_score(probs: &[f32], classes: usize) -> f64 {
+    let n = probs.len() / classes;
+    if n == 0 {
+        return f64::NAN;
+    }
+    let mut marginal = vec![0.0f64; classes];
+    for row in probs.chunks(classes) {
+        for (m, &p) in marginal.iter_mut().zip(row) {
+            *m += p as f64 / n as f64;
+        }
+    }
+    let mut kl_sum = 0.0;
+    for row in probs.chunks(classes) {
+        for (&p, &m) in row.iter().zip(&marginal) {
+            let p = p as f64;
+            if p > 0.0 {
+                kl_sum += p * (p.ln() - m.max(1e-30).ln());
+            }
+        }
+    }
+    (kl_sum / n as f64).exp()
+}
+
+/// Share of rows whose top probability exceeds `threshold`.
+pub fn confident_share(probs: &[f32], classes: usize, threshold: f32) -> f64 {
+    let n = probs.len() / classes;
+    let hits = probs
+        .chunks(classes)
+        .filter(|r| r.iter().cloned().fold(0.0, f32::max) > threshold)
+        .count();
+    hits as f64 / n.max(1) as f64
+}
+
+/// Share of rows classified as the class they were asked for.
+pub fn class_fidelity(probs: &[f32], classes: usize, asked: &[u8]) -> f64 {
+    let hits = probs
+        .chunks(classes)
+        .zip(asked)
+        .filter(|(r, a)| argmax(r) == **a as usize)
+        .count();
+    hits as f64 / asked.len().max(1) as f64
+}
+
+/// Loads the classifier from `path`, or trains it on the bundled MNIST and saves it there.
+pub fn load_or_train<B: Backend>(be: &B, path: &Path) -> Result<Sequential<B>> {
+    let model = classifier(be, 7)?;
+    if path.exists() {
+        Checkpoint::load(path)?.restore_module("", &model, be)?;
+        return Ok(model);
+    }
+    eprintln!(
+        "training the scoring classifier (once; cached at {})",
+        path.display()
+    );
+    let mnist = datasets::Mnist::bundled().map_err(data_err)?;
+    let (model, acc) = train_classifier(be, &mnist.train, &mnist.test, 3, 7)?;
+    eprintln!(
+        "scoring classifier: {:.2}% on the 2,000 held-out digits",
+        100.0 * acc
+    );
+    let mut ck = Checkpoint::new();
+    ck.insert_module("", &model)?;
+    ck.metadata.insert("test_accuracy".into(), acc.to_string());
+    ck.save(path)?;
+    Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inception_score_extremes() {
+        // Ten confident rows, one per class: KL = ln 10 each, IS = 10.
+        let mut probs = vec![0.0f32; 100];
+        for i in 0..10 {
+            probs[i * 10 + i] = 1.0;
+        }
+        assert!((inception_score(&probs, 10) - 10.0).abs() < 1e-9);
+        // Every row the same: p(y|x) = p(y), IS = 1.
+        let same = vec![0.1f32; 100];
+        assert!((inception_score(&same, 10) - 1.0).abs() < 1e-9);
+        // Two classes, half each, confident: IS = 2.
+        let mut two = vec![0.0f32; 40];
+        for i in 0..4 {
+            two[i * 10 + (i % 2)] = 1.0;
+        }
+        assert!((inception_score(&two, 10) - 2.0).abs() < 1e-9);
+        assert_eq!(confident_share(&two, 10, 0.9), 1.0);
+        assert_eq!(class_fidelity(&two, 10, &[0, 1, 1, 1]), 0.75);
+    }
+}
