@@ -1,1 +1,1 @@
-//! Criterion benchmarks live in `benches/benches/`.
+//! Criterion benchmarks live in `benches/benches/`; run them with `cargo xtask bench`.
