@@ -2,13 +2,16 @@
 //!
 //! `tensor` + `backend-cpu` make a small autograd library on their own:
 //!
-//! ```ignore
+//! ```
 //! use backend_cpu::Cpu;
 //! use tensor::Tensor;
+//! # fn main() -> tensor::Result<()> {
 //! let x = Tensor::from_vec(&Cpu, vec![1.0, 2.0, 3.0], [3])?.requires_grad();
 //! let y = x.mul(&x)?.sum_all()?;
 //! let grads = y.backward()?;
 //! assert_eq!(grads.get(&x).unwrap().to_vec()?, vec![2.0, 4.0, 6.0]);
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! Every op returns `Result`: incompatible shapes give an [`Error`] naming the op
