@@ -291,14 +291,21 @@ impl Backend for Cpu {
 
     fn adam_step(
         &self,
-        param: &Self::Storage,
+        param: &mut Self::Storage,
         grad: &Self::Storage,
-        m: &Self::Storage,
-        v: &Self::Storage,
+        m: &mut Self::Storage,
+        v: &mut Self::Storage,
         len: usize,
         step: AdamStep,
-    ) -> Result<(Self::Storage, Self::Storage, Self::Storage)> {
-        let (p, m, v) = optim::adam_step(param, grad, m, v, len, step)?;
-        Ok((Arc::new(p), Arc::new(m), Arc::new(v)))
+    ) -> Result<()> {
+        // Clone-on-write: in place when this is the only handle to each buffer.
+        optim::adam_step(
+            Arc::make_mut(param).as_mut_slice(),
+            grad,
+            Arc::make_mut(m).as_mut_slice(),
+            Arc::make_mut(v).as_mut_slice(),
+            len,
+            step,
+        )
     }
 }

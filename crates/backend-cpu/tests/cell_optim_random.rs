@@ -172,16 +172,12 @@ fn adam_step_hand_computed() {
         beta2: 0.999,
         epsilon: 1e-7,
     };
-    let (p, m, v) = Cpu
-        .adam_step(
-            &st(&[1., 3.]),
-            &st(&[0.5, -2.]),
-            &st(&[0., 0.2]),
-            &st(&[0., 0.4]),
-            2,
-            step,
-        )
+    let (mut p, mut m, mut v) = (st(&[1., 3.]), st(&[0., 0.2]), st(&[0., 0.4]));
+    // A second handle to the old parameter must keep its values (clone-on-write).
+    let old_p = p.clone();
+    Cpu.adam_step(&mut p, &st(&[0.5, -2.]), &mut m, &mut v, 2, step)
         .unwrap();
+    assert_eq!(host(&old_p), [1., 3.]);
     assert_close(&host(&m), &[0.05, -0.02], 1e-7, 0.0);
     assert_close(&host(&v), &[0.00025, 0.4036], 1e-7, 0.0);
     // 1 - beta2 is 0.00099998713 in f32 (0.999 is not representable), which moves p
@@ -200,8 +196,8 @@ fn adam_large_vector_matches_the_formula() {
         beta2: 0.99,
         epsilon: 1e-3,
     };
-    let (np, nm, nv) = Cpu
-        .adam_step(&st(&p), &st(&g), &st(&m), &st(&v), len, s)
+    let (mut np, mut nm, mut nv) = (st(&p), st(&m), st(&v));
+    Cpu.adam_step(&mut np, &st(&g), &mut nm, &mut nv, len, s)
         .unwrap();
     let (np, nm, nv) = (host(&np), host(&nm), host(&nv));
     for k in (0..len).step_by(997) {

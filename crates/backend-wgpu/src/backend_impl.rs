@@ -201,13 +201,13 @@ impl Backend for Wgpu {
 
     fn adam_step(
         &self,
-        param: &WgpuStorage,
+        param: &mut WgpuStorage,
         grad: &WgpuStorage,
-        m: &WgpuStorage,
-        v: &WgpuStorage,
+        m: &mut WgpuStorage,
+        v: &mut WgpuStorage,
         len: usize,
         step: AdamStep,
-    ) -> Result<(WgpuStorage, WgpuStorage, WgpuStorage)> {
+    ) -> Result<()> {
         self.adam_step_impl(param, grad, m, v, len, step)
     }
 }

@@ -128,19 +128,19 @@ impl<B: Backend> Gan<B> {
     }
 
     fn d_step(&mut self, images: &Tensor<B>, label: f32) -> Result<(f32, f32)> {
-        let logits = self.discriminator.forward(images, Mode::Train)?;
-        let target = Tensor::full(&self.backend, logits.shape().clone(), label)?;
-        let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-        let grads = loss.backward()?;
+        let (grads, loss, accuracy) = {
+            let logits = self.discriminator.forward(images, Mode::Train)?;
+            let target = Tensor::full(&self.backend, logits.shape().clone(), label)?;
+            let loss = binary_cross_entropy_with_logits(&logits, &target)?;
+            // Accuracy: logit > 0 means "real".
+            let values = logits.to_vec()?;
+            let hits = values.iter().filter(|&&l| (l > 0.0) == (label > 0.5)).count();
+            (loss.backward()?, loss.to_scalar()?, hits as f32 / values.len() as f32)
+        };
+        // The graph is dropped here, so Adam updates the weights in place.
         self.opt_d
             .step(&self.discriminator.trainable_params(), &grads)?;
-        // Accuracy: logit > 0 means "real".
-        let hits = logits
-            .to_vec()?
-            .iter()
-            .filter(|&&l| (l > 0.0) == (label > 0.5))
-            .count();
-        Ok((loss.to_scalar()?, hits as f32 / logits.numel() as f32))
+        Ok((loss, accuracy))
     }
 
     /// One iteration on a batch of real images `[batch, 784]` scaled to [-1, 1].

@@ -78,6 +78,13 @@ impl<B: Backend> Param<B> {
         s.value = value.with_requires_grad(s.trainable);
     }
 
+    /// Runs `f` on the value in place (optimizer updates). Nothing else can read the
+    /// parameter meanwhile; the trainable flag of the value is kept.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Tensor<B>) -> tensor::Result<R>) -> tensor::Result<R> {
+        let mut s = self.write();
+        f(&mut s.value)
+    }
+
     /// Whether optimizers update this parameter (Keras `trainable`).
     pub fn is_trainable(&self) -> bool {
         self.read().trainable

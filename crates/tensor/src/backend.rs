@@ -364,14 +364,18 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         forget_bias: f32,
     ) -> Result<(Self::Storage, Self::Storage)>;
 
-    /// One fused Adam step; returns `(param, m, v)`.
+    /// One fused Adam step, updating `param`, `m` and `v` in place.
+    ///
+    /// The caller holds these storages exclusively (`&mut`); a backend whose storage
+    /// handles are shared (reference-counted) copies first when another handle to
+    /// the same buffer exists (clone-on-write), so no other tensor ever sees the change.
     fn adam_step(
         &self,
-        param: &Self::Storage,
+        param: &mut Self::Storage,
         grad: &Self::Storage,
-        m: &Self::Storage,
-        v: &Self::Storage,
+        m: &mut Self::Storage,
+        v: &mut Self::Storage,
         len: usize,
         step: AdamStep,
-    ) -> Result<(Self::Storage, Self::Storage, Self::Storage)>;
+    ) -> Result<()>;
 }

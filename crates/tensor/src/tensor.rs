@@ -264,6 +264,18 @@ impl<B: Backend> Tensor<B> {
         &self.inner.storage
     }
 
+    /// Exclusive access to the storage, for in-place updates by optimizers.
+    ///
+    /// When another handle shares this tensor, it is first replaced by a new leaf
+    /// (fresh id, same flag) so the other handles are unaffected.
+    pub(crate) fn storage_mut(&mut self) -> &mut B::Storage {
+        if Arc::get_mut(&mut self.inner).is_none() {
+            *self = self.with_requires_grad(self.inner.requires_grad);
+        }
+        let inner = Arc::get_mut(&mut self.inner).expect("a fresh tensor has one handle");
+        &mut inner.storage
+    }
+
     /// Copies the data to the host, row-major.
     pub fn to_vec(&self) -> Result<Vec<f32>> {
         self.inner.backend.to_vec(&self.inner.storage, self.numel())

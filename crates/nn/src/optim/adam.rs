@@ -78,15 +78,15 @@ impl<B: Backend> Optimizer<B> for Adam<B> {
             let Some(grad) = param.grad(grads) else {
                 continue;
             };
-            let value = param.value();
-            self.backend.get_or_insert_with(|| value.backend().clone());
-            let (m, v) = match self.moments.get(name) {
-                Some(mv) => mv.clone(),
-                None => (value.zeros_like()?, value.zeros_like()?),
-            };
-            let (p, m, v) = adam_step(&value, grad, &m, &v, step)?;
-            param.set(p);
-            self.moments.insert(name.clone(), (m, v));
+            if !self.moments.contains_key(name) {
+                let value = param.value();
+                self.backend.get_or_insert_with(|| value.backend().clone());
+                self.moments
+                    .insert(name.clone(), (value.zeros_like()?, value.zeros_like()?));
+            }
+            let (m, v) = self.moments.get_mut(name).expect("inserted above");
+            // In place when the graph that used the parameter has been dropped.
+            param.update(|p| adam_step(p, grad, m, v, step))?;
         }
         Ok(())
     }

@@ -2,14 +2,19 @@
 
 use crate::{AdamStep, Backend, Error, Result, Tensor};
 
-/// One fused Adam step: returns the new `(param, m, v)` as untracked tensors.
+/// One fused Adam step, updating `param`, `m` and `v` in place.
+///
+/// In place means no copy when each tensor is the only handle to its data (the
+/// usual case for an optimizer's parameters and moments once the graph that used
+/// them is dropped); otherwise the tensor is first replaced by a private copy, so
+/// other handles keep the old values.
 pub fn adam_step<B: Backend>(
-    param: &Tensor<B>,
+    param: &mut Tensor<B>,
     grad: &Tensor<B>,
-    m: &Tensor<B>,
-    v: &Tensor<B>,
+    m: &mut Tensor<B>,
+    v: &mut Tensor<B>,
     step: AdamStep,
-) -> Result<(Tensor<B>, Tensor<B>, Tensor<B>)> {
+) -> Result<()> {
     if grad.shape() != param.shape() || m.shape() != param.shape() || v.shape() != param.shape() {
         return Err(Error::shape(
             "adam_step",
@@ -17,19 +22,14 @@ pub fn adam_step<B: Backend>(
             "parameter, gradient and moments must have one shape",
         ));
     }
-    let be = param.backend();
-    let (p, m, v) = be.adam_step(
-        param.storage(),
+    let be = param.backend().clone();
+    let len = param.numel();
+    be.adam_step(
+        param.storage_mut(),
         grad.storage(),
-        m.storage(),
-        v.storage(),
-        param.numel(),
+        m.storage_mut(),
+        v.storage_mut(),
+        len,
         step,
-    )?;
-    let shape = param.shape().clone();
-    Ok((
-        Tensor::from_storage(be, p, shape.clone()),
-        Tensor::from_storage(be, m, shape.clone()),
-        Tensor::from_storage(be, v, shape),
-    ))
+    )
 }
