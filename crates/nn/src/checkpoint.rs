@@ -98,7 +98,8 @@ impl Checkpoint {
     /// Reads a checkpoint; a truncated or corrupt file gives an error naming the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|e| io_err(path, format!("cannot read checkpoint: {e}")))?;
+        let bytes =
+            fs::read(path).map_err(|e| io_err(path, format!("cannot read checkpoint: {e}")))?;
         let st = SafeTensors::deserialize(&bytes)
             .map_err(|e| io_err(path, format!("not a valid safetensors checkpoint: {e}")))?;
         let (_, meta) = SafeTensors::read_metadata(&bytes)
@@ -111,7 +112,10 @@ impl Checkpoint {
             if view.dtype() != Dtype::F32 {
                 return Err(io_err(
                     path,
-                    format!("tensor {name} has dtype {:?}; only F32 is supported", view.dtype()),
+                    format!(
+                        "tensor {name} has dtype {:?}; only F32 is supported",
+                        view.dtype()
+                    ),
                 ));
             }
             let data: Vec<f32> = view
@@ -152,7 +156,10 @@ impl Checkpoint {
     ) -> Result<()> {
         let mut state = Vec::new();
         for (name, (shape, data)) in self.with_prefix(prefix) {
-            state.push((name, Tensor::from_vec(backend, data.clone(), shape.clone())?));
+            state.push((
+                name,
+                Tensor::from_vec(backend, data.clone(), shape.clone())?,
+            ));
         }
         optimizer.load_state(state)
     }
@@ -197,7 +204,8 @@ fn restore_params<B: Backend>(
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = dir {
-        fs::create_dir_all(dir).map_err(|e| io_err(dir, format!("cannot create directory: {e}")))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| io_err(dir, format!("cannot create directory: {e}")))?;
     }
     let file_name = path
         .file_name()
@@ -266,7 +274,10 @@ mod tests {
         write_atomic(&path, b"new contents").unwrap();
         write_atomic(&path, b"newer").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"newer");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("model.safetensors")]);
         fs::remove_dir_all(&dir).unwrap();
     }

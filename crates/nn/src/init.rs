@@ -103,7 +103,11 @@ fn orthogonal<B: Backend>(backend: &B, dims: &[usize], seed: u64) -> Result<Tens
     let cols = *dims.last().unwrap();
     let rows: usize = dims[..dims.len() - 1].iter().product();
     // Orthonormalise the shorter side: vectors of length `len`, `count` of them.
-    let (count, len) = if rows < cols { (rows, cols) } else { (cols, rows) };
+    let (count, len) = if rows < cols {
+        (rows, cols)
+    } else {
+        (cols, rows)
+    };
     let g: Vec<f64> = (0..count * len)
         .map(|i| {
             tensor::random::sample(

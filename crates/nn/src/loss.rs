@@ -10,7 +10,11 @@ pub const EPSILON: f32 = 1e-7;
 
 fn same_shape<B: Backend>(op: &'static str, a: &Tensor<B>, b: &Tensor<B>) -> Result<()> {
     if a.shape() != b.shape() {
-        return Err(Error::shape(op, &[a.shape(), b.shape()], "prediction and target differ"));
+        return Err(Error::shape(
+            op,
+            &[a.shape(), b.shape()],
+            "prediction and target differ",
+        ));
     }
     Ok(())
 }
@@ -71,9 +75,13 @@ pub fn categorical_cross_entropy<B: Backend>(
     targets.mul(&p.log()?)?.sum(&[-1], false)?.neg()?.mean_all()
 }
 
-fn one_hot_like<B: Backend>(op: &'static str, x: &Tensor<B>, labels: &[usize]) -> Result<Tensor<B>> {
+fn one_hot_like<B: Backend>(
+    op: &'static str,
+    x: &Tensor<B>,
+    labels: &[usize],
+) -> Result<Tensor<B>> {
     let classes = *x.dims().last().unwrap_or(&0);
-    let rows = if classes == 0 { 0 } else { x.numel() / classes };
+    let rows = x.numel().checked_div(classes).unwrap_or(0);
     if x.rank() < 1 || rows != labels.len() {
         return Err(Error::shape(
             op,

@@ -80,7 +80,10 @@ impl<B: Backend> Param<B> {
 
     /// Runs `f` on the value in place (optimizer updates). Nothing else can read the
     /// parameter meanwhile; the trainable flag of the value is kept.
-    pub fn update<R>(&self, f: impl FnOnce(&mut Tensor<B>) -> tensor::Result<R>) -> tensor::Result<R> {
+    pub fn update<R>(
+        &self,
+        f: impl FnOnce(&mut Tensor<B>) -> tensor::Result<R>,
+    ) -> tensor::Result<R> {
         let mut s = self.write();
         f(&mut s.value)
     }

@@ -28,7 +28,8 @@ impl<B: Backend> Sequential<B> {
         }
     }
 
-    /// Appends a layer (builder style).
+    /// Appends a layer (builder style, as Keras' `model.add`).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module<B> + 'static) -> Self {
         self.push(Box::new(layer));
         self
@@ -38,11 +39,7 @@ impl<B: Backend> Sequential<B> {
     pub fn push(&mut self, layer: Box<dyn Module<B>>) {
         let base = snake_case(&layer.kind());
         let n = self.counts.entry(base.clone()).or_insert(0);
-        let name = if *n == 0 {
-            base
-        } else {
-            format!("{base}_{n}")
-        };
+        let name = if *n == 0 { base } else { format!("{base}_{n}") };
         *n += 1;
         self.layers.push((name, layer));
     }
@@ -96,7 +93,10 @@ impl<B: Backend> Sequential<B> {
         let mut out = String::new();
         let rule = |c: char| c.to_string().repeat(w0 + w1 + 10) + "\n";
         out += &rule('_');
-        out += &format!("{:<w0$}{:<w1$}{}\n", "Layer (type)", "Output Shape", "Param #");
+        out += &format!(
+            "{:<w0$}{:<w1$}{}\n",
+            "Layer (type)", "Output Shape", "Param #"
+        );
         out += &rule('=');
         for (i, (a, b, c)) in rows.iter().enumerate() {
             out += &format!("{a:<w0$}{b:<w1$}{c}\n");

@@ -55,7 +55,8 @@ impl<B: Backend> Conv2d<B> {
                 ),
             ));
         }
-        let kernel = Param::new(init.make(backend, &[kh, kw, in_channels, filters], seeds.next())?);
+        let kernel =
+            Param::new(init.make(backend, &[kh, kw, in_channels, filters], seeds.next())?);
         let bias = if use_bias {
             Some(Param::new(Tensor::zeros(backend, [filters])?))
         } else {
@@ -90,7 +91,7 @@ impl<B: Backend> Conv2d<B> {
 
     /// Number of output channels.
     pub fn filters(&self) -> usize {
-        self.kernel.value().dims()[3]
+        self.kernel.value().dims().last().copied().unwrap_or(0)
     }
 }
 

@@ -57,7 +57,8 @@ impl<B: Backend> Dense<B> {
 impl<B: Backend> Module<B> for Dense<B> {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
         let kernel = self.kernel.value();
-        let fan_in = kernel.dims()[0];
+        // A kernel replaced by a tensor of another rank is an error below, not a panic.
+        let fan_in = kernel.dims().first().copied().unwrap_or(0);
         if x.rank() < 2 || x.dims()[x.rank() - 1] != fan_in {
             return Err(Error::shape(
                 "Dense",

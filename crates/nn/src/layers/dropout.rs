@@ -50,7 +50,11 @@ impl Dropout {
     fn next_seed(&self) -> u64 {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         // splitmix64 is a bijection, so distinct calls give distinct, well-mixed seeds.
-        Seeds::new(self.seed.wrapping_add(call.wrapping_mul(0xd1b5_4a32_d192_ed03))).next()
+        Seeds::new(
+            self.seed
+                .wrapping_add(call.wrapping_mul(0xd1b5_4a32_d192_ed03)),
+        )
+        .next()
     }
 }
 

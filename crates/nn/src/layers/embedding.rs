@@ -16,7 +16,12 @@ pub struct Embedding<B: Backend> {
 
 impl<B: Backend> Embedding<B> {
     /// A table of `input_dim` vectors of `output_dim`, Keras' uniform(-0.05, 0.05) init.
-    pub fn new(backend: &B, input_dim: usize, output_dim: usize, seeds: &mut Seeds) -> Result<Self> {
+    pub fn new(
+        backend: &B,
+        input_dim: usize,
+        output_dim: usize,
+        seeds: &mut Seeds,
+    ) -> Result<Self> {
         Self::with_init(
             backend,
             input_dim,

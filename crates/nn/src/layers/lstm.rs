@@ -72,7 +72,7 @@ impl<B: Backend> Lstm<B> {
         _mode: Mode,
     ) -> Result<(Tensor<B>, LstmState<B>)> {
         let kernel = self.kernel.value();
-        let features = kernel.dims()[0];
+        let features = kernel.dims().first().copied().unwrap_or(0);
         let u = self.units;
         if x.rank() != 3 || x.dims()[2] != features || x.dims()[1] == 0 {
             return Err(Error::shape(
@@ -138,7 +138,10 @@ impl<B: Backend> Module<B> for Lstm<B> {
     fn params(&self) -> Vec<NamedParam<B>> {
         vec![
             ("kernel".to_string(), self.kernel.clone()),
-            ("recurrent_kernel".to_string(), self.recurrent_kernel.clone()),
+            (
+                "recurrent_kernel".to_string(),
+                self.recurrent_kernel.clone(),
+            ),
             ("bias".to_string(), self.bias.clone()),
         ]
     }

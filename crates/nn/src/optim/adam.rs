@@ -19,6 +19,9 @@ pub struct Adam<B: Backend> {
     backend: Option<B>,
 }
 
+/// The `m` and `v` state tensors of one parameter, as they are found while loading.
+type MomentPair<B> = (Option<Tensor<B>>, Option<Tensor<B>>);
+
 impl<B: Backend> Default for Adam<B> {
     /// Keras defaults: lr 0.001.
     fn default() -> Self {
@@ -112,7 +115,7 @@ impl<B: Backend> Optimizer<B> for Adam<B> {
 
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
         let op = "Adam::load_state";
-        let mut halves: HashMap<String, (Option<Tensor<B>>, Option<Tensor<B>>)> = HashMap::new();
+        let mut halves: HashMap<String, MomentPair<B>> = HashMap::new();
         let backend = state.first().map(|(_, t)| t.backend().clone());
         let mut t = 0;
         for (name, tensor) in state {

@@ -51,13 +51,16 @@ pub(super) fn parse_iterations<B: Backend>(op: &'static str, t: &Tensor<B>) -> R
     Ok(((v[0] as u64) << 24) | v[1] as u64)
 }
 
+/// A parameter to update: its name and handle, its current value, its gradient.
+pub(super) type Update<'a, B> = (&'a NamedParam<B>, Tensor<B>, &'a Tensor<B>);
+
 /// The parameters that take part in a step: trainable and with a gradient, each with
 /// that gradient (checked to have the parameter's shape).
 pub(super) fn updatable<'a, B: Backend>(
     op: &'static str,
     params: &'a [NamedParam<B>],
     grads: &'a Gradients<B>,
-) -> Result<Vec<(&'a NamedParam<B>, Tensor<B>, &'a Tensor<B>)>> {
+) -> Result<Vec<Update<'a, B>>> {
     let mut out = Vec::new();
     for named in params {
         let param = &named.1;
@@ -118,12 +121,20 @@ pub(super) fn slot_state<B: Backend>(
     Ok(out)
 }
 
+/// What [`load_slot_state`] parsed.
+pub(super) struct SlotState<B: Backend> {
+    pub slots: HashMap<String, Tensor<B>>,
+    pub iterations: u64,
+    /// The device the state lives on (from any of its tensors).
+    pub backend: Option<B>,
+}
+
 /// Parses `<param>/<suffix>` slots and the step count written by [`slot_state`].
 pub(super) fn load_slot_state<B: Backend>(
     op: &'static str,
     suffix: &str,
     state: Vec<(String, Tensor<B>)>,
-) -> Result<(HashMap<String, Tensor<B>>, u64, Option<B>)> {
+) -> Result<SlotState<B>> {
     let mut slots = HashMap::new();
     let mut t = 0;
     let backend = state.first().map(|(_, t)| t.backend().clone());
@@ -140,7 +151,11 @@ pub(super) fn load_slot_state<B: Backend>(
             ));
         }
     }
-    Ok((slots, t, backend))
+    Ok(SlotState {
+        slots,
+        iterations: t,
+        backend,
+    })
 }
 
 /// Keras' legacy time-based decay: `lr / (1 + decay * iterations)`, where

@@ -89,12 +89,12 @@ impl<B: Backend> Optimizer<B> for RmsProp<B> {
     }
 
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
-        let (accumulators, t, backend) = load_slot_state("RMSprop::load_state", "rms", state)?;
-        if backend.is_some() {
-            self.backend = backend;
+        let loaded = load_slot_state("RMSprop::load_state", "rms", state)?;
+        if loaded.backend.is_some() {
+            self.backend = loaded.backend;
         }
-        self.accumulators = accumulators;
-        self.t = t;
+        self.accumulators = loaded.slots;
+        self.t = loaded.iterations;
         Ok(())
     }
 }

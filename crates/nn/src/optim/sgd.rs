@@ -99,12 +99,12 @@ impl<B: Backend> Optimizer<B> for Sgd<B> {
     }
 
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
-        let (velocities, t, backend) = load_slot_state("SGD::load_state", "momentum", state)?;
-        if backend.is_some() {
-            self.backend = backend;
+        let loaded = load_slot_state("SGD::load_state", "momentum", state)?;
+        if loaded.backend.is_some() {
+            self.backend = loaded.backend;
         }
-        self.velocities = velocities;
-        self.t = t;
+        self.velocities = loaded.slots;
+        self.t = loaded.iterations;
         Ok(())
     }
 }

@@ -119,11 +119,7 @@ pub fn gradcheck(
     let mut current: Vec<Vec<f32>> = inputs.iter().map(|(d, _)| d.clone()).collect();
     let host_loss = |xs: &[Vec<f32>]| -> f64 {
         no_grad(|| {
-            let ts: Vec<Tensor<Cpu>> = xs
-                .iter()
-                .zip(inputs)
-                .map(|(d, (_, s))| t(d, s))
-                .collect();
+            let ts: Vec<Tensor<Cpu>> = xs.iter().zip(inputs).map(|(d, (_, s))| t(d, s)).collect();
             let o = f(&ts).unwrap().to_vec().unwrap();
             o.iter().zip(&w).map(|(&a, &b)| a as f64 * b as f64).sum()
         })
@@ -156,7 +152,11 @@ pub fn gradcheck(
         let original = p.value();
         let dims = original.dims().to_vec();
         let mut data = original.to_vec().unwrap();
-        assert_eq!(analytic.len(), data.len(), "{name}: gradient size of {pname}");
+        assert_eq!(
+            analytic.len(),
+            data.len(),
+            "{name}: gradient size of {pname}"
+        );
         for j in 0..data.len() {
             let orig = data[j];
             data[j] = (orig as f64 + H) as f32;
@@ -177,7 +177,13 @@ pub fn gradcheck(
 }
 
 /// Gradient check of a module's forward pass with respect to its input and parameters.
-pub fn check_layer<M: Module<Cpu>>(name: &str, layer: &M, input: Vec<f32>, shape: &[usize], mode: Mode) {
+pub fn check_layer<M: Module<Cpu>>(
+    name: &str,
+    layer: &M,
+    input: Vec<f32>,
+    shape: &[usize],
+    mode: Mode,
+) {
     gradcheck(name, &layer.params(), &[(input, shape.to_vec())], |x| {
         layer.forward(&x[0], mode)
     });

@@ -1,0 +1,293 @@
+//! Optimizers against their published (Keras) update rules, computed by hand on
+//! f(w) = sum((w - c)^2) with c = [0.5, -1], so g = 2 (w - c), from w0 = [1, 2].
+
+mod common;
+
+use backend_cpu::Cpu;
+use common::{assert_close, bits, t};
+use nn::{Adam, NamedParam, Optimizer, Param, RmsProp, Sgd};
+use tensor::{Result, Tensor};
+
+fn quadratic_step(opt: &mut dyn Optimizer<Cpu>, w: &Param<Cpu>) -> Result<()> {
+    let c = t(&[0.5, -1.0], &[2]);
+    let loss = w.value().sub(&c)?.square()?.sum_all()?;
+    let grads = loss.backward()?;
+    opt.step(&[("w".to_string(), w.clone())], &grads)
+}
+
+/// `w` after each of `steps` steps.
+fn trajectory(opt: &mut dyn Optimizer<Cpu>, steps: usize) -> Vec<Vec<f32>> {
+    let w = Param::new(t(&[1.0, 2.0], &[2]));
+    (0..steps)
+        .map(|_| {
+            quadratic_step(opt, &w).unwrap();
+            w.value().to_vec().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn sgd_plain_keras_defaults() {
+    let mut opt = Sgd::<Cpu>::default();
+    assert_eq!(
+        (opt.lr, opt.momentum, opt.nesterov, opt.decay),
+        (0.01, 0.0, false, 0.0)
+    );
+    let w = trajectory(&mut opt, 2);
+    // step 1: g = 2 ([1, 2] - [0.5, -1]) = [1, 6];      w = [1 - 0.01, 2 - 0.06]       = [0.99, 1.94]
+    // step 2: g = [0.98, 5.88];                           w = [0.99 - 0.0098, 1.94 - 0.0588] = [0.9802, 1.8812]
+    assert_close("sgd 1", &w[0], &[0.99, 1.94], 1e-6);
+    assert_close("sgd 2", &w[1], &[0.9802, 1.8812], 1e-6);
+    assert_eq!(opt.iterations(), 2);
+    // Without momentum there is no slot, only the step count.
+    let names: Vec<String> = opt.state().unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["iterations"]);
+}
+
+#[test]
+fn sgd_momentum() {
+    let w = trajectory(&mut Sgd::new(0.1).momentum(0.9), 3);
+    // v = 0.9 v - 0.1 g; w += v
+    // step 1: g = [1, 6];       v = [-0.1, -0.6];                          w = [0.9, 1.4]
+    // step 2: g = [0.8, 4.8];   v = [-0.09 - 0.08, -0.54 - 0.48] = [-0.17, -1.02]; w = [0.73, 0.38]
+    // step 3: g = [0.46, 2.76]; v = [-0.153 - 0.046, -0.918 - 0.276] = [-0.199, -1.194]; w = [0.531, -0.814]
+    assert_close("momentum 1", &w[0], &[0.9, 1.4], 1e-6);
+    assert_close("momentum 2", &w[1], &[0.73, 0.38], 1e-6);
+    assert_close("momentum 3", &w[2], &[0.531, -0.814], 2e-6);
+}
+
+#[test]
+fn sgd_nesterov() {
+    let w = trajectory(&mut Sgd::new(0.1).momentum(0.9).nesterov(true), 3);
+    // v = 0.9 v - 0.1 g; w += 0.9 v - 0.1 g
+    // step 1: g = [1, 6]; v = [-0.1, -0.6]; w = [1 - 0.09 - 0.1, 2 - 0.54 - 0.6] = [0.81, 0.86]
+    // step 2: g = [0.62, 3.72]; v = [-0.09 - 0.062, -0.54 - 0.372] = [-0.152, -0.912]
+    //         w = [0.81 - 0.1368 - 0.062, 0.86 - 0.8208 - 0.372] = [0.6112, -0.3328]
+    // step 3: g = [0.2224, 1.3344]; v = [-0.1368 - 0.02224, -0.8208 - 0.13344] = [-0.15904, -0.95424]
+    //         w = [0.6112 - 0.143136 - 0.02224, -0.3328 - 0.858816 - 0.13344] = [0.445824, -1.325056]
+    assert_close("nesterov 1", &w[0], &[0.81, 0.86], 1e-6);
+    assert_close("nesterov 2", &w[1], &[0.6112, -0.3328], 2e-6);
+    assert_close("nesterov 3", &w[2], &[0.445824, -1.325056], 2e-6);
+}
+
+#[test]
+fn rmsprop_keras_defaults_and_rule() {
+    let opt = RmsProp::<Cpu>::default();
+    assert_eq!(
+        (opt.lr, opt.rho, opt.epsilon, opt.decay),
+        (0.001, 0.9, 1e-7, 0.0)
+    );
+    let w = trajectory(&mut RmsProp::new(0.01), 3);
+    // a = 0.9 a + 0.1 g^2; w -= 0.01 g / (sqrt(a) + 1e-7)
+    // step 1: g = [1, 6]; a = [0.1, 3.6]; step = 0.01 * [1 / 0.3162278, 6 / 1.8973666] = [0.0316228, 0.0316228]
+    //         w = [0.9683772, 1.9683772]
+    // step 2: g = [0.9367545, 5.9367545]; a = [0.09 + 0.0877509, 3.24 + 3.5245053] = [0.1777509, 6.7645053]
+    //         w = [0.9683772 - 0.01 * 0.9367545 / 0.4216050, 1.9683772 - 0.01 * 5.9367545 / 2.6008663]
+    //           = [0.9461585, 1.9455512]
+    // step 3: g = [0.8923170, 5.8911023]; a = [0.2395988, 9.5585635]
+    //         w = [0.9461585 - 0.01 * 0.8923170 / 0.4894883, 1.9455512 - 0.01 * 5.8911023 / 3.0917088]
+    //           = [0.9279289, 1.9264965]
+    assert_close("rmsprop 1", &w[0], &[0.9683772, 1.9683772], 2e-6);
+    assert_close("rmsprop 2", &w[1], &[0.9461585, 1.9455512], 2e-6);
+    assert_close("rmsprop 3", &w[2], &[0.9279289, 1.9264965], 2e-6);
+}
+
+#[test]
+fn rmsprop_legacy_decay() {
+    let w = trajectory(&mut RmsProp::new(0.01).decay(0.5), 3);
+    // lr_t = 0.01 / (1 + 0.5 * iterations) = 0.01, 0.0066667, 0.005 for iterations 0, 1, 2.
+    // step 1 as without decay: w = [0.9683772, 1.9683772], a = [0.1, 3.6]
+    // step 2: g = [0.9367545, 5.9367545]; a = [0.1777509, 6.7645053]
+    //         w = [0.9683772 - 0.0066667 * 2.2218843, 1.9683772 - 0.0066667 * 2.2826065] = [0.9535647, 1.9531598]
+    // step 3: g = [0.9071295, 5.9063197]; a = [0.09 * 1.7775089 + 0.0822884, ...] = [0.2422642, 9.5765160]
+    //         w = [0.9535647 - 0.005 * 0.9071295 / 0.4922034, 1.9531598 - 0.005 * 5.9063197 / 3.0945947]
+    //           = [0.9443497, 1.9436169]
+    assert_close("decay 1", &w[0], &[0.9683772, 1.9683772], 2e-6);
+    assert_close("decay 2", &w[1], &[0.9535647, 1.9531598], 2e-6);
+    assert_close("decay 3", &w[2], &[0.9443497, 1.9436169], 2e-6);
+}
+
+#[test]
+fn adam_keras_rule() {
+    let w = trajectory(&mut Adam::new(0.1), 3);
+    // m = 0.9 m + 0.1 g; v = 0.999 v + 0.001 g^2; lr_t = 0.1 sqrt(1 - 0.999^t) / (1 - 0.9^t)
+    // w -= lr_t m / (sqrt(v) + 1e-7)
+    // step 1: g = [1, 6]; m = [0.1, 0.6]; v = [0.001, 0.036]; lr_t = 0.1 * 0.0316228 / 0.1 = 0.0316228
+    //         w = [1 - 0.0316228 * 0.1 / 0.0316229, 2 - 0.0316228 * 0.6 / 0.1897367] = [0.9000003, 1.9000001]
+    // step 2: g = [0.8000006, 5.8000001]; m = [0.1700001, 1.12]; v = [0.0016390, 0.0696040]
+    //         lr_t = 0.1 * sqrt(0.001999) / 0.19 = 0.0235317
+    //         w = [0.9000003 - 0.0235317 * 0.1700001 / 0.0404846, 1.9000001 - 0.0235317 * 1.12 / 0.2638257]
+    //           = [0.8011880, 1.8001028]
+    // step 3: g = [0.6023759, 5.6002056]; m = [0.2132377, 1.5680206]; v = [0.0020002, 0.1008967]
+    //         lr_t = 0.1 * sqrt(0.002997001) / 0.271 = 0.0202011
+    //         w = [0.8011880 - 0.0202011 * 0.2132377 / 0.0447238, 1.8001028 - 0.0202011 * 1.5680206 / 0.3176424]
+    //           = [0.7048720, 1.7003816]
+    assert_close("adam 1", &w[0], &[0.9000003, 1.9000001], 2e-6);
+    assert_close("adam 2", &w[1], &[0.8011880, 1.8001028], 3e-6);
+    assert_close("adam 3", &w[2], &[0.7048720, 1.7003816], 3e-6);
+    let adam = Adam::<Cpu>::default();
+    assert_eq!(
+        (adam.lr, adam.beta1, adam.beta2, adam.epsilon),
+        (0.001, 0.9, 0.999, 1e-7)
+    );
+}
+
+fn all_optimizers() -> Vec<(&'static str, Box<dyn Optimizer<Cpu>>)> {
+    vec![
+        ("sgd", Box::new(Sgd::new(0.1))),
+        (
+            "sgd momentum",
+            Box::new(Sgd::new(0.1).momentum(0.9).decay(0.1)),
+        ),
+        (
+            "nesterov",
+            Box::new(Sgd::new(0.1).momentum(0.5).nesterov(true)),
+        ),
+        ("adam", Box::new(Adam::new(0.1))),
+        ("rmsprop", Box::new(RmsProp::new(0.01).decay(0.3))),
+    ]
+}
+
+#[test]
+fn frozen_params_and_params_without_gradient_are_skipped() {
+    for (name, mut opt) in all_optimizers() {
+        let used = Param::new(t(&[1.0, 2.0], &[2]));
+        let unused = Param::new(t(&[3.0, 4.0], &[2]));
+        let frozen = Param::new(t(&[5.0, 6.0], &[2]));
+        frozen.set_trainable(false);
+        let params: Vec<NamedParam<Cpu>> = vec![
+            ("used".into(), used.clone()),
+            ("unused".into(), unused.clone()),
+            ("frozen".into(), frozen.clone()),
+        ];
+        for _ in 0..2 {
+            let loss = used
+                .value()
+                .mul(&frozen.value())
+                .unwrap()
+                .sum_all()
+                .unwrap();
+            let grads = loss.backward().unwrap();
+            opt.step(&params, &grads).unwrap();
+        }
+        assert_ne!(used.value().to_vec().unwrap(), [1.0, 2.0], "{name}");
+        assert_eq!(
+            bits(&unused.value().to_vec().unwrap()),
+            bits(&[3.0, 4.0]),
+            "{name}"
+        );
+        assert_eq!(
+            bits(&frozen.value().to_vec().unwrap()),
+            bits(&[5.0, 6.0]),
+            "{name}"
+        );
+        // No state is kept for parameters that were never updated.
+        for (n, _) in opt.state().unwrap() {
+            assert!(
+                n == "iterations" || n.starts_with("used/"),
+                "{name}: state {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn state_round_trip_resumes_exactly() {
+    for ((name, mut a), (_, mut b)) in all_optimizers().into_iter().zip(all_optimizers()) {
+        let wa = Param::new(t(&[1.0, 2.0], &[2]));
+        for _ in 0..2 {
+            quadratic_step(a.as_mut(), &wa).unwrap();
+        }
+        let state = a.state().unwrap();
+        let wb = Param::new(wa.value().detach());
+        b.load_state(state).unwrap();
+        assert_eq!(b.iterations(), 2, "{name}");
+        quadratic_step(a.as_mut(), &wa).unwrap();
+        quadratic_step(b.as_mut(), &wb).unwrap();
+        assert_eq!(
+            bits(&wa.value().to_vec().unwrap()),
+            bits(&wb.value().to_vec().unwrap()),
+            "{name}: resumed optimizer diverged"
+        );
+    }
+}
+
+#[test]
+fn iterations_are_exact_beyond_f32_integers() {
+    let be = Cpu;
+    // 2^24 * 1 + 5 = 16777221, which f32 cannot hold exactly.
+    let state = vec![(
+        "iterations".to_string(),
+        Tensor::from_vec(&be, vec![1.0, 5.0], [2]).unwrap(),
+    )];
+    for (name, mut opt) in all_optimizers() {
+        opt.load_state(state.clone()).unwrap();
+        assert_eq!(opt.iterations(), 16_777_221, "{name}");
+        let saved = opt.state().unwrap();
+        assert_eq!(saved.len(), 1, "{name}");
+        assert_eq!(saved[0].1.to_vec().unwrap(), [1.0, 5.0], "{name}");
+    }
+}
+
+#[test]
+fn bad_state_is_an_error_and_changes_nothing() {
+    for (name, mut opt) in all_optimizers() {
+        let w = Param::new(t(&[1.0, 2.0], &[2]));
+        quadratic_step(opt.as_mut(), &w).unwrap();
+        let before: Vec<(String, Vec<f32>)> = opt
+            .state()
+            .unwrap()
+            .into_iter()
+            .map(|(n, t)| (n, t.to_vec().unwrap()))
+            .collect();
+        let junk = vec![("w/whatever".to_string(), t(&[0.0, 0.0], &[2]))];
+        let err = opt.load_state(junk).unwrap_err().to_string();
+        assert!(err.contains("w/whatever"), "{name}: {err}");
+        for bad in [
+            vec![1.5, 0.0],
+            vec![-1.0, 0.0],
+            vec![0.0, f32::NAN],
+            vec![3.0],
+        ] {
+            let n = bad.len();
+            let st = vec![("iterations".to_string(), t(&bad, &[n]))];
+            assert!(opt.load_state(st).is_err(), "{name}: iterations {bad:?}");
+        }
+        let after: Vec<(String, Vec<f32>)> = opt
+            .state()
+            .unwrap()
+            .into_iter()
+            .map(|(n, t)| (n, t.to_vec().unwrap()))
+            .collect();
+        assert_eq!(before, after, "{name}: a failed load changed the state");
+    }
+    // Adam needs both moments.
+    let mut adam = Adam::<Cpu>::new(0.1);
+    let half = vec![("w/m".to_string(), t(&[0.0, 0.0], &[2]))];
+    assert!(adam.load_state(half).unwrap_err().to_string().contains("w"));
+}
+
+#[test]
+fn mis_shaped_state_is_an_error_at_the_next_step() {
+    let slots = [("sgd", "w/momentum"), ("rmsprop", "w/rms"), ("adam", "")];
+    let mut opts: Vec<Box<dyn Optimizer<Cpu>>> = vec![
+        Box::new(Sgd::new(0.1).momentum(0.9)),
+        Box::new(RmsProp::new(0.1)),
+        Box::new(Adam::new(0.1)),
+    ];
+    for ((name, slot), opt) in slots.iter().zip(opts.iter_mut()) {
+        let state = if slot.is_empty() {
+            vec![
+                ("w/m".to_string(), t(&[0.0], &[1])),
+                ("w/v".to_string(), t(&[0.0], &[1])),
+            ]
+        } else {
+            vec![(slot.to_string(), t(&[0.0], &[1]))]
+        };
+        opt.load_state(state).unwrap();
+        let w = Param::new(t(&[1.0, 2.0], &[2]));
+        // A [1] slot would silently broadcast against [2]; it must be refused instead.
+        assert!(quadratic_step(opt.as_mut(), &w).is_err(), "{name}");
+        assert_eq!(w.value().to_vec().unwrap(), [1.0, 2.0], "{name}");
+    }
+}
