@@ -17,6 +17,94 @@ pub(crate) struct Node<B: Backend> {
     pub(crate) op: &'static str,
     pub(crate) inputs: Vec<Tensor<B>>,
     pub(crate) backward: BackwardFn<B>,
+    /// Set when the op is a narrow of its single input along `axis` from `start`.
+    /// The engine then collects the pieces' gradients and joins them once, so
+    /// splitting a tensor into T pieces costs O(size), not O(T * size), backward.
+    pub(crate) narrow: Option<(usize, usize)>,
+}
+
+/// Gradient gathered so far for one tensor: a dense part and narrow pieces.
+struct Pending<B: Backend> {
+    dense: Option<Tensor<B>>,
+    /// `(axis, start, gradient of the piece)`.
+    pieces: Vec<(usize, usize, Tensor<B>)>,
+}
+
+impl<B: Backend> Pending<B> {
+    fn new() -> Self {
+        Pending {
+            dense: None,
+            pieces: Vec::new(),
+        }
+    }
+
+    fn add_dense(&mut self, g: Tensor<B>) -> Result<()> {
+        self.dense = Some(match self.dense.take() {
+            Some(prev) => prev.add(&g)?,
+            None => g,
+        });
+        Ok(())
+    }
+
+    /// The full gradient of a tensor of `dims`.
+    fn finish(mut self, dims: &[usize]) -> Result<Tensor<B>> {
+        if !self.pieces.is_empty() {
+            let joined = join_pieces(std::mem::take(&mut self.pieces), dims)?;
+            self.add_dense(joined)?;
+        }
+        self.dense
+            .ok_or_else(|| Error::Autograd("internal: empty pending gradient".into()))
+    }
+}
+
+/// Joins narrow pieces into one gradient of shape `dims`: one concat with zero gaps
+/// when the pieces share an axis and do not overlap, else pad-and-add.
+fn join_pieces<B: Backend>(
+    mut pieces: Vec<(usize, usize, Tensor<B>)>,
+    dims: &[usize],
+) -> Result<Tensor<B>> {
+    let axis = pieces[0].0;
+    pieces.sort_by_key(|p| p.1);
+    let disjoint = pieces.iter().all(|p| p.0 == axis)
+        && pieces
+            .windows(2)
+            .all(|w| w[0].1 + w[0].2.dims()[axis] <= w[1].1);
+    let backend = pieces[0].2.backend().clone();
+    if disjoint {
+        let mut parts = Vec::with_capacity(2 * pieces.len() + 1);
+        let mut at = 0;
+        for (_, start, g) in pieces {
+            if start > at {
+                let mut gap = dims.to_vec();
+                gap[axis] = start - at;
+                parts.push(Tensor::zeros(&backend, gap)?);
+            }
+            at = start + g.dims()[axis];
+            parts.push(g);
+        }
+        if at < dims[axis] {
+            let mut gap = dims.to_vec();
+            gap[axis] = dims[axis] - at;
+            parts.push(Tensor::zeros(&backend, gap)?);
+        }
+        return if parts.len() == 1 {
+            Ok(parts.pop().expect("one part"))
+        } else {
+            Tensor::concat(&parts, axis as isize)
+        };
+    }
+    let mut total: Option<Tensor<B>> = None;
+    for (axis, start, g) in pieces {
+        let mut offsets = vec![0; dims.len()];
+        offsets[axis] = start;
+        let s = backend.pad(g.storage(), g.dims(), dims, &offsets)?;
+        let full = Tensor::from_storage(&backend, s, dims.to_vec());
+        total = Some(match total {
+            Some(t) => t.add(&full)?,
+            None => full,
+        });
+    }
+    Ok(total.expect("at least one piece"))
 }
 
 thread_local! {
@@ -105,18 +193,32 @@ impl<B: Backend> Tensor<B> {
 
     fn run_backward(&self, seed: &Tensor<B>) -> Result<Gradients<B>> {
         let order = topological_order(self);
-        let mut pending: HashMap<TensorId, Tensor<B>> = HashMap::new();
-        pending.insert(self.id(), seed.detach());
+        let mut pending: HashMap<TensorId, Pending<B>> = HashMap::new();
+        let mut first = Pending::new();
+        first.add_dense(seed.detach())?;
+        pending.insert(self.id(), first);
         let mut leaves: HashMap<TensorId, Tensor<B>> = HashMap::new();
         for t in order.iter().rev() {
-            let Some(grad) = pending.remove(&t.id()) else {
+            let Some(collected) = pending.remove(&t.id()) else {
                 continue;
             };
+            let grad = collected.finish(t.dims())?;
             if t.inner.requires_grad {
                 leaves.insert(t.id(), grad);
                 continue;
             }
             let Some(node) = &t.inner.node else { continue };
+            if let Some((axis, start)) = node.narrow {
+                let input = &node.inputs[0];
+                if input.is_tracked() {
+                    pending
+                        .entry(input.id())
+                        .or_insert_with(Pending::new)
+                        .pieces
+                        .push((axis, start, grad));
+                }
+                continue;
+            }
             let output = t.detach();
             let input_grads = (node.backward)(&grad, &output)?;
             if input_grads.len() != node.inputs.len() {
@@ -140,11 +242,10 @@ impl<B: Backend> Tensor<B> {
                         input.shape()
                     )));
                 }
-                let acc = match pending.remove(&input.id()) {
-                    Some(prev) => prev.add(&g)?,
-                    None => g,
-                };
-                pending.insert(input.id(), acc);
+                pending
+                    .entry(input.id())
+                    .or_insert_with(Pending::new)
+                    .add_dense(g)?;
             }
         }
         Ok(Gradients { grads: leaves })

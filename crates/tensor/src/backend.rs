@@ -194,6 +194,8 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     fn name(&self) -> String;
 
     /// Upload host data.
+    // A device method (it needs the device), not a constructor of the backend.
+    #[allow(clippy::wrong_self_convention)]
     fn from_vec(&self, data: Vec<f32>) -> Result<Self::Storage>;
     /// Download `len` elements to the host (waits for pending work).
     fn to_vec(&self, x: &Self::Storage, len: usize) -> Result<Vec<f32>>;

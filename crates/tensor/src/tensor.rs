@@ -84,6 +84,7 @@ impl<B: Backend> Tensor<B> {
             op,
             inputs: inputs.iter().map(|t| (*t).clone()).collect(),
             backward: Box::new(backward) as BackwardFn<B>,
+            narrow: None,
         });
         Tensor {
             inner: Arc::new(Inner {
@@ -95,6 +96,17 @@ impl<B: Backend> Tensor<B> {
                 node,
             }),
         }
+    }
+
+    /// Marks an op result as a narrow of its single input along `axis` from `start`
+    /// (see [`crate::autograd`]: its gradient is joined with its siblings' once).
+    pub(crate) fn mark_narrow(mut self, axis: usize, start: usize) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner)
+            && let Some(node) = &mut inner.node
+        {
+            node.narrow = Some((axis, start));
+        }
+        self
     }
 
     /// Tensor from host data in row-major order.

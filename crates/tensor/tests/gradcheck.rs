@@ -197,6 +197,39 @@ fn layout_ops() {
         vec![(values(6, 14), vec![2, 3]), (values(4, 15), vec![2, 2])],
         |t| Tensor::concat(&[t[0].clone(), t[1].clone()], 1),
     );
+    // Pieces whose gradients the engine joins: disjoint with a gap, overlapping,
+    // mixed with a dense use of the same tensor, and on two different axes.
+    check("narrow pieces with a gap", x(), |t| {
+        let a = t[0].narrow(-1, 0, 1)?;
+        let b = t[0].narrow(-1, 2, 4)?.sum(&[-1], true)?;
+        a.mul(&b)
+    });
+    check("overlapping narrows", x(), |t| {
+        let a = t[0].narrow(-1, 0, 3)?;
+        let b = t[0].narrow(-1, 1, 4)?;
+        a.mul(&b)
+    });
+    check("narrow plus dense use", x(), |t| {
+        let a = t[0].narrow(1, 1, 2)?;
+        t[0].tanh()?.sum(&[1], true)?.mul(&a)
+    });
+    check("narrows on two axes", x(), |t| {
+        let a = t[0].narrow(1, 0, 1)?.sum(&[-1], true)?;
+        let b = t[0].narrow(-1, 3, 4)?.sum(&[1], true)?;
+        a.mul(&b)
+    });
+    check(
+        "many time steps",
+        one(values(2 * 9 * 2, 16), &[2, 9, 2]),
+        |t| {
+            let steps = t[0].chunk(9, 1)?;
+            let mut h = steps[0].tanh()?;
+            for s in &steps[1..] {
+                h = h.mul(s)?.add(s)?.tanh()?;
+            }
+            Ok(h)
+        },
+    );
     check("flatten+unsqueeze+squeeze", x(), |t| {
         t[0].flatten()?.unsqueeze(1)?.squeeze(1)
     });
@@ -237,7 +270,8 @@ fn softmax_and_log_softmax() {
 #[test]
 fn conv2d_strides_and_padding() {
     // (input [n, h, w, c], filter [kh, kw, c, o], stride, padding)
-    let cases: Vec<([usize; 4], [usize; 4], (usize, usize), Padding)> = vec![
+    type Case = ([usize; 4], [usize; 4], (usize, usize), Padding);
+    let cases: Vec<Case> = vec![
         ([1, 5, 5, 1], [3, 3, 1, 1], (1, 1), Padding::Valid),
         ([2, 5, 4, 2], [3, 3, 2, 3], (1, 1), Padding::Same),
         ([1, 7, 5, 2], [3, 3, 2, 2], (2, 2), Padding::Same),

@@ -44,7 +44,7 @@ impl<B: Backend> Tensor<B> {
             return self.permute(&axes)?.softmax_impl(-1, log)?.permute(&axes);
         }
         let cols = self.dims()[last];
-        let rows = if cols == 0 { 0 } else { self.numel() / cols };
+        let rows = self.numel().checked_div(cols).unwrap_or(0);
         let storage = self.backend().softmax(self.storage(), rows, cols, log)?;
         Ok(Tensor::from_op(
             self.backend(),

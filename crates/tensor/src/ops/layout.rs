@@ -40,7 +40,7 @@ impl<B: Backend> Tensor<B> {
             .map(|&d| d as usize)
             .product();
         let unknown = dims.iter().filter(|&&d| d < 0).count();
-        if unknown > 1 || (unknown == 1 && (known == 0 || self.numel() % known != 0)) {
+        if unknown > 1 || (unknown == 1 && (known == 0 || !self.numel().is_multiple_of(known))) {
             return Err(Error::argument(
                 "reshape",
                 format!("cannot reshape {} into {dims:?}", self.shape()),
@@ -215,7 +215,11 @@ impl<B: Backend> Tensor<B> {
         let storage = self.backend().strided_copy(self.storage(), &layout)?;
         let in_dims = self.dims().to_vec();
         let offsets: Vec<usize> = ranges.iter().map(|r| r.0).collect();
-        Ok(Tensor::from_op(
+        // A cut along one axis only gets its gradient joined with its siblings' once.
+        let cut_axes: Vec<usize> = (0..in_dims.len())
+            .filter(|&i| out_dims[i] != in_dims[i])
+            .collect();
+        let out = Tensor::from_op(
             self.backend(),
             storage,
             Shape(out_dims.clone()),
@@ -231,7 +235,14 @@ impl<B: Backend> Tensor<B> {
                     in_dims.clone(),
                 ))])
             },
-        ))
+        );
+        Ok(match cut_axes.as_slice() {
+            [axis] => {
+                let start = ranges[*axis].0;
+                out.mark_narrow(*axis, start)
+            }
+            _ => out,
+        })
     }
 
     /// Joins tensors along `axis`; all other dimensions must match.
@@ -307,7 +318,7 @@ impl<B: Backend> Tensor<B> {
     pub fn chunk(&self, n: usize, axis: isize) -> Result<Vec<Self>> {
         let a = self.shape().axis(axis, "chunk")?;
         let d = self.dims()[a];
-        if n == 0 || d % n != 0 {
+        if n == 0 || !d.is_multiple_of(n) {
             return Err(Error::shape(
                 "chunk",
                 &[self.shape()],

@@ -156,9 +156,8 @@ impl<B: Backend> Tensor<B> {
         })?;
         let mut axes = Vec::new();
         for i in 0..self.rank() {
-            if i < lead {
-                axes.push(i as isize);
-            } else if shape.dims()[i - lead] == 1 && self.dims()[i] != 1 {
+            // Leading dimensions, and those broadcast from 1, are summed away.
+            if i < lead || (shape.dims()[i - lead] == 1 && self.dims()[i] != 1) {
                 axes.push(i as isize);
             } else if shape.dims()[i - lead] != self.dims()[i] {
                 return Err(Error::shape(
