@@ -46,7 +46,9 @@ fn batch_norm_train_normalises_by_the_batch_and_moves_the_statistics() {
         1e-5,
     );
     // moving_mean = 0.8 * [0, 0] + 0.2 * [3, 20] = [0.6, 4.0]
-    // moving_var  = 0.8 * [1, 1] + 0.2 * [4, 100] = [1.6, 20.8]
+    // The variance enters the moving average unbiased as in Keras 2:
+    // [4, 100] * 2 / (2 - 1.001) = [8.008008, 200.2002].
+    // moving_var  = 0.8 * [1, 1] + 0.2 * [8.008008, 200.2002] = [2.4016016, 40.84004]
     assert_close(
         "mean 1",
         &bn.moving_mean.value().to_vec().unwrap(),
@@ -56,12 +58,13 @@ fn batch_norm_train_normalises_by_the_batch_and_moves_the_statistics() {
     assert_close(
         "var 1",
         &bn.moving_variance.value().to_vec().unwrap(),
-        &[1.6, 20.8],
+        &[2.4016016, 40.84004],
         1e-5,
     );
     bn.forward(&x, Mode::Train).unwrap();
     // moving_mean = 0.8 * [0.6, 4] + 0.2 * [3, 20] = [1.08, 7.2]
-    // moving_var  = 0.8 * [1.6, 20.8] + 0.2 * [4, 100] = [2.08, 36.64]
+    // moving_var  = 0.8 * [2.4016016, 40.84004] + 0.2 * [8.008008, 200.2002]
+    //             = [3.5228829, 72.712072]
     assert_close(
         "mean 2",
         &bn.moving_mean.value().to_vec().unwrap(),
@@ -71,13 +74,13 @@ fn batch_norm_train_normalises_by_the_batch_and_moves_the_statistics() {
     assert_close(
         "var 2",
         &bn.moving_variance.value().to_vec().unwrap(),
-        &[2.08, 36.64],
+        &[3.5228829, 72.712072],
         1e-4,
     );
     // The same input in eval mode now uses those statistics: a different output.
     let e = bn.forward(&x, Mode::Eval).unwrap().to_vec().unwrap();
-    // (1 - 1.08) / sqrt(2.081) = -0.0554566
-    assert!((e[0] as f64 + 0.0554566).abs() < 1e-5, "{e:?}");
+    // (1 - 1.08) / sqrt(3.5228829 + 0.001) = -0.0426166
+    assert!((e[0] as f64 + 0.0426166).abs() < 1e-5, "{e:?}");
     // Buffers are saved but neither trained nor counted as trainable.
     assert_eq!(bn.param_counts(), (4, 4));
     assert_eq!(bn.trainable_params().len(), 2);

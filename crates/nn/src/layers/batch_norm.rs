@@ -7,7 +7,9 @@ use tensor::{Backend, Error, Result, Tensor, no_grad};
 ///
 /// Training normalises with the batch mean and (biased) variance over every axis
 /// but the last, and moves the moving statistics:
-/// `moving = moving * momentum + batch * (1 - momentum)`. Evaluation uses the
+/// `moving = moving * momentum + batch * (1 - momentum)`, where the variance fed to
+/// the moving average is made unbiased as Keras 2 does (`* n / (n - 1 - epsilon)`,
+/// n = values per channel). Evaluation uses the
 /// moving statistics. Defaults: momentum 0.99, epsilon 1e-3.
 pub struct BatchNorm<B: Backend> {
     pub gamma: Param<B>,
@@ -58,8 +60,16 @@ impl<B: Backend> Module<B> for BatchNorm<B> {
                 let mv = self.moving_variance.value();
                 self.moving_mean
                     .set(mm.mul_scalar(m)?.add(&mean.detach().mul_scalar(1.0 - m)?)?);
-                self.moving_variance
-                    .set(mv.mul_scalar(m)?.add(&var.detach().mul_scalar(1.0 - m)?)?);
+                let n = (x.numel() / features.max(1)) as f32;
+                let unbiased = if n > 1.0 + self.epsilon {
+                    n / (n - (1.0 + self.epsilon))
+                } else {
+                    1.0
+                };
+                self.moving_variance.set(
+                    mv.mul_scalar(m)?
+                        .add(&var.detach().mul_scalar((1.0 - m) * unbiased)?)?,
+                );
                 Ok(())
             })?;
             (mean, var)
