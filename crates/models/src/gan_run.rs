@@ -32,7 +32,8 @@ pub struct GanReport {
 }
 
 /// Trains the GAN as the binary does and writes everything into the run directory.
-pub fn train<B: Backend>(backend: B, args: &CommonArgs) -> Result<GanReport> {
+/// `ema_decay` is the decay of the generator average used for samples (0: none).
+pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Result<GanReport> {
     let mnist = match &args.data_dir {
         Some(dir) => Mnist::from_dir(dir),
         None => Mnist::bundled(),
@@ -44,6 +45,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs) -> Result<GanReport> {
         batch_size: args.batch_size.unwrap_or(32),
         lr: args.lr.unwrap_or(2e-4),
         seed: args.seed,
+        ema_decay,
         ..GanConfig::default()
     };
     let batches_per_epoch = (train.len() / config.batch_size).max(1) as u64;
@@ -149,9 +151,14 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs) -> Result<GanReport> {
     })
 }
 
+/// [`train`] with the default generator average.
+pub fn train_default<B: Backend>(backend: B, args: &CommonArgs) -> Result<GanReport> {
+    train(backend, args, GanConfig::default().ema_decay)
+}
+
 /// A 10x10 grid of the generator's images for `z`.
 pub fn save_grid<B: Backend>(gan: &Gan<B>, z: &Tensor<B>, path: &Path) -> Result<()> {
-    let images = gan.generate(z)?.to_vec()?;
+    let images = gan.sample(z)?.to_vec()?;
     let rows = z.dims()[0].div_ceil(10);
     save_png(path, &image_grid(&images, 28, 28, rows, 10, (-1.0, 1.0), 2))
 }
@@ -170,7 +177,7 @@ pub fn export_samples<B: Backend>(
         let n = chunk.min(count - made);
         let z = gan.noise(n, seed.wrapping_add(made as u64))?;
         bytes.extend(datasets::normalize::signed_to_u8(
-            &gan.generate(&z)?.to_vec()?,
+            &gan.sample(&z)?.to_vec()?,
         ));
         made += n;
     }

@@ -28,14 +28,14 @@ fn args(out: &Path, steps: u64, resume: Option<&Path>) -> CommonArgs {
 fn resumed_run_matches_an_uninterrupted_one() {
     let tmp = std::env::temp_dir().join(format!("gan_resume_{}", std::process::id()));
     let (first, resumed, straight) = (tmp.join("a"), tmp.join("b"), tmp.join("c"));
-    gan_run::train(backend_cpu::Cpu, &args(&first, 3, None)).unwrap();
+    gan_run::train_default(backend_cpu::Cpu, &args(&first, 3, None)).unwrap();
     let ck_path = first.join("checkpoint.safetensors");
     let ck3 = Checkpoint::load(&ck_path).unwrap();
     assert_eq!(ck3.metadata["step"], "3");
 
-    let r = gan_run::train(backend_cpu::Cpu, &args(&resumed, 6, Some(&ck_path))).unwrap();
+    let r = gan_run::train_default(backend_cpu::Cpu, &args(&resumed, 6, Some(&ck_path))).unwrap();
     assert_eq!(r.steps, 6);
-    gan_run::train(backend_cpu::Cpu, &args(&straight, 6, None)).unwrap();
+    gan_run::train_default(backend_cpu::Cpu, &args(&straight, 6, None)).unwrap();
 
     let a = Checkpoint::load(resumed.join("checkpoint.safetensors")).unwrap();
     let b = Checkpoint::load(straight.join("checkpoint.safetensors")).unwrap();
@@ -72,12 +72,12 @@ fn a_checkpoint_of_another_model_is_refused() {
     let mut ck = Checkpoint::new();
     ck.metadata.insert("model".into(), "acgan".into());
     ck.save(&bogus).unwrap();
-    let err =
-        gan_run::train(backend_cpu::Cpu, &args(&tmp.join("run"), 2, Some(&bogus))).unwrap_err();
+    let err = gan_run::train_default(backend_cpu::Cpu, &args(&tmp.join("run"), 2, Some(&bogus)))
+        .unwrap_err();
     assert!(err.to_string().contains("gan"), "{err}");
     std::fs::write(&bogus, b"not a checkpoint").unwrap();
-    let err =
-        gan_run::train(backend_cpu::Cpu, &args(&tmp.join("run"), 2, Some(&bogus))).unwrap_err();
+    let err = gan_run::train_default(backend_cpu::Cpu, &args(&tmp.join("run"), 2, Some(&bogus)))
+        .unwrap_err();
     assert!(err.to_string().contains("other.safetensors"), "{err}");
     std::fs::remove_dir_all(&tmp).ok();
 }

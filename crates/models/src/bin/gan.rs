@@ -15,6 +15,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    /// Decay of the moving average of the generator's weights that samples come from
+    /// (0: sample from the trained generator itself, as the Keras original).
+    #[arg(long, default_value_t = 0.999)]
+    ema_decay: f32,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -44,7 +48,7 @@ fn main() -> ExitCode {
             output,
         }) => with_backend!(cli.common.backend, be => gan_run::sample(be, checkpoint, *count, cli.common.seed, output))
         .map(|()| eprintln!("wrote {count} images to {}", output.display())),
-        None => with_backend!(cli.common.backend, be => gan_run::train(be, &cli.common)).map(|r| {
+        None => with_backend!(cli.common.backend, be => gan_run::train(be, &cli.common, cli.ema_decay)).map(|r| {
             eprintln!(
                 "{} after {} steps ({:.1} it/s): D loss {:.4}, D acc {:.1}%, G loss {:.4}",
                 if r.interrupted { "interrupted" } else { "done" },
