@@ -46,24 +46,25 @@ fn backend_gflops(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) ->
     2.0 * (m * k * n) as f64 / secs / 1e9
 }
 
-fn raw_gemm_secs(size: usize, parallelism: gemm::Parallelism) -> f64 {
-    let (a, b) = (vec![0.5f32; size * size], vec![0.25f32; size * size]);
-    let mut c = vec![0.0f32; size * size];
+fn raw_gemm_secs(m: usize, k: usize, n: usize, parallelism: gemm::Parallelism) -> f64 {
+    let (a, b) = (vec![0.5f32; m * k], vec![0.25f32; k * n]);
+    let mut c = vec![0.0f32; m * n];
+    // SAFETY: row-major m x k, k x n and m x n buffers of exactly those sizes.
     time(|| unsafe {
         gemm::gemm(
-            size,
-            size,
-            size,
+            m,
+            n,
+            k,
             c.as_mut_ptr(),
             1,
-            size as isize,
+            n as isize,
             false,
             a.as_ptr(),
             1,
-            size as isize,
+            k as isize,
             b.as_ptr(),
             1,
-            size as isize,
+            n as isize,
             0.0,
             1.0,
             false,
@@ -92,13 +93,27 @@ fn main() {
             backend_gflops(m, k, n, ta, tb)
         );
     }
-    println!("\nsquare gemm, one thread vs all (threshold for GEMM_PAR_WORK):");
-    for size in [16, 32, 64, 96, 128, 192, 256, 384, 512, 1024] {
-        let one = raw_gemm_secs(size, gemm::Parallelism::None);
-        let all = raw_gemm_secs(size, gemm::Parallelism::Rayon(0));
+    println!("\nraw gemm, one thread vs all (to place GEMM_PAR_WORK):");
+    let sizes = [
+        (64, 64, 64),
+        (96, 96, 96),
+        (112, 112, 112),
+        (128, 128, 128),
+        (192, 192, 192),
+        (256, 256, 256),
+        (32, 100, 256),
+        (32, 256, 256),
+        (32, 256, 512),
+        (32, 512, 1024),
+        (256, 32, 100),
+        (128, 288, 64),
+    ];
+    for (m, k, n) in sizes {
+        let one = raw_gemm_secs(m, k, n, gemm::Parallelism::None);
+        let all = raw_gemm_secs(m, k, n, gemm::Parallelism::Rayon(0));
         println!(
-            "  {size:>4}^3 = {:>9} madds: 1 thread {:>8.1} us, all {:>8.1} us",
-            size * size * size,
+            "  {m:>4} x {k:>4} x {n:>4} = {:>9} madds: 1 thread {:>8.1} us, all {:>8.1} us",
+            m * k * n,
             one * 1e6,
             all * 1e6
         );

@@ -28,11 +28,13 @@ fn is_pointwise(g: &Conv2dGeom) -> bool {
         && g.out_w == g.w
 }
 
-/// How the batch is cut into blocks of images.
+/// How the batch is cut into blocks of images, and the blocks into per-thread tasks.
 struct Blocks {
     images_per_block: usize,
-    /// Blocks run on separate threads (and each GEMM on one thread).
-    parallel: bool,
+    count: usize,
+    /// Contiguous runs of blocks, one per thread; with more than one, each GEMM runs
+    /// on a single thread, otherwise the GEMM itself may use every thread.
+    tasks: usize,
 }
 
 impl Blocks {
@@ -42,39 +44,57 @@ impl Blocks {
         let threads = rayon::current_num_threads();
         let work = g.n * rows_per_image * kdim * g.o;
         let parallel = threads > 1 && g.n > 1 && work >= GEMM_PAR_WORK;
-        let mut images_per_block = (COLS_BUDGET / (rows_per_image * kdim).max(1)).clamp(1, g.n);
+        let mut images_per_block =
+            (COLS_BUDGET / (rows_per_image * kdim).max(1)).clamp(1, g.n.max(1));
         if parallel {
             images_per_block = images_per_block.min(g.n.div_ceil(threads));
         }
+        let count = g.n.div_ceil(images_per_block);
         Self {
             images_per_block,
-            parallel,
+            count,
+            tasks: if parallel { threads.min(count) } else { 1 },
         }
     }
 
-    fn count(&self, n: usize) -> usize {
-        n.div_ceil(self.images_per_block)
+    /// The blocks of task `t`: a fixed split, so results never depend on scheduling.
+    fn task_blocks(&self, t: usize) -> std::ops::Range<usize> {
+        t * self.count / self.tasks..(t + 1) * self.count / self.tasks
     }
 
-    /// Runs `f(first_image, block_of_out, may_thread_gemm, scratch)` over blocks of
-    /// `out`, which holds `per_image` elements per image.
+    /// Runs `f(first_image, block_of_out, may_thread_gemm, scratch)` over the blocks
+    /// of `out`, which holds `per_image` elements per image. Each task reuses one
+    /// scratch buffer for all its blocks.
     fn for_each<F>(&self, out: &mut [f32], per_image: usize, f: F)
     where
         F: Fn(usize, &mut [f32], bool, &mut Vec<f32>) + Sync,
     {
-        let chunk = self.images_per_block * per_image;
-        if self.parallel {
-            out.par_chunks_mut(chunk)
-                .enumerate()
-                .for_each_init(Vec::new, |scratch, (b, block)| {
-                    f(b * self.images_per_block, block, false, scratch)
-                });
-        } else {
+        let block_len = self.images_per_block * per_image;
+        let run = |t: usize, mut rest: &mut [f32], may_thread: bool| {
             let mut scratch = Vec::new();
-            for (b, block) in out.chunks_mut(chunk).enumerate() {
-                f(b * self.images_per_block, block, true, &mut scratch);
+            for b in self.task_blocks(t) {
+                let take = block_len.min(rest.len());
+                let (block, tail) = std::mem::take(&mut rest).split_at_mut(take);
+                f(b * self.images_per_block, block, may_thread, &mut scratch);
+                rest = tail;
             }
+        };
+        if self.tasks == 1 {
+            run(0, out, true);
+            return;
         }
+        // Cut `out` at task boundaries, then hand each piece to its own thread.
+        let mut pieces = Vec::with_capacity(self.tasks);
+        let mut rest = out;
+        for t in 0..self.tasks {
+            let len = (self.task_blocks(t).len() * block_len).min(rest.len());
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            pieces.push((t, piece));
+            rest = tail;
+        }
+        pieces
+            .into_par_iter()
+            .for_each(|(t, piece)| run(t, piece, false));
     }
 }
 
@@ -336,30 +356,81 @@ pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> R
                 );
             }
         };
-    let count = blocks.count(g.n);
-    if blocks.parallel {
-        // A fixed split into one contiguous range of blocks per thread, summed in a
-        // fixed order afterwards, so the result does not depend on work stealing.
-        let threads = rayon::current_num_threads().min(count);
-        let partials: Vec<Vec<f32>> = (0..threads)
-            .into_par_iter()
-            .map(|t| {
-                let mut acc = vec![0.0; kdim * g.o];
-                accumulate_blocks(
-                    t * count / threads..(t + 1) * count / threads,
-                    &mut acc,
-                    false,
-                );
-                acc
-            })
-            .collect();
-        for partial in &partials {
-            for (d, p) in dw.iter_mut().zip(partial) {
-                *d += p;
-            }
+    if blocks.tasks == 1 {
+        accumulate_blocks(blocks.task_blocks(0), &mut dw, true);
+        return Ok(dw);
+    }
+    // One partial sum per task, added in task order afterwards, so the result does
+    // not depend on which thread finishes first.
+    let partials: Vec<Vec<f32>> = (0..blocks.tasks)
+        .into_par_iter()
+        .map(|t| {
+            let mut acc = vec![0.0; kdim * g.o];
+            accumulate_blocks(blocks.task_blocks(t), &mut acc, false);
+            acc
+        })
+        .collect();
+    for partial in &partials {
+        for (d, p) in dw.iter_mut().zip(partial) {
+            *d += p;
         }
-    } else {
-        accumulate_blocks(0..count, &mut dw, true);
     }
     Ok(dw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geom(n: usize, hw: usize, c: usize, o: usize) -> Conv2dGeom {
+        Conv2dGeom {
+            n,
+            h: hw,
+            w: hw,
+            c,
+            kh: 3,
+            kw: 3,
+            o,
+            stride_h: 1,
+            stride_w: 1,
+            pad_top: 1,
+            pad_left: 1,
+            out_h: hw,
+            out_w: hw,
+        }
+    }
+
+    #[test]
+    fn tasks_cover_every_image_exactly_once() {
+        for threads in 1..=5 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                for n in [1, 2, 3, 7, 32, 33] {
+                    for (hw, c, o) in [(4, 2, 2), (28, 32, 64), (64, 64, 64)] {
+                        let b = Blocks::new(&geom(n, hw, c, o));
+                        let blocks: Vec<usize> =
+                            (0..b.tasks).flat_map(|t| b.task_blocks(t)).collect();
+                        assert_eq!(blocks, (0..b.count).collect::<Vec<_>>());
+                        assert!(b.count * b.images_per_block >= n);
+                        assert!((b.count - 1) * b.images_per_block < n);
+                        assert!(b.tasks <= threads.max(1));
+                    }
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn im2col_pads_with_zeros() {
+        // One 2x2 single-channel image, 3x3 SAME window at (0, 0): the image sits at
+        // taps (1,1), (1,2), (2,1), (2,2).
+        let g = geom(1, 2, 1, 1);
+        let mut cols = vec![f32::NAN; 4 * 9];
+        im2col(&[1., 2., 3., 4.], &g, 0, 1, &mut cols);
+        assert_eq!(&cols[..9], &[0., 0., 0., 0., 1., 2., 0., 3., 4.]);
+        assert_eq!(&cols[27..], &[1., 2., 0., 3., 4., 0., 0., 0., 0.]);
+    }
 }

@@ -8,10 +8,11 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 use tensor::{MatmulDims, Result};
 
-/// Products with fewer multiply-adds than this run on one thread: below it, waking
-/// the pool costs more than the second core gains (measured with
-/// `examples/matmul_speed.rs`).
-pub(crate) const GEMM_PAR_WORK: usize = 1 << 18;
+/// Products with fewer multiply-adds than this run on one thread. Measured with
+/// `examples/matmul_speed.rs` on 2 cores (AVX2): a second thread first wins between
+/// 96^3 (slower: 19 -> 23 us) and 128^3 (faster: 45 -> 37 us); on a loaded machine
+/// it loses everywhere, so the bar sits at the high end of that range.
+pub(crate) const GEMM_PAR_WORK: usize = 1 << 21;
 
 /// A strided read-only matrix operand: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]

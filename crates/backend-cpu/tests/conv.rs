@@ -209,17 +209,17 @@ fn rectangular_kernels_mixed_strides() {
 fn pointwise_and_strided_1x1() {
     check(geom(3, 5, 4, 6, 1, 1, 7, 1, 1, false), 400); // the im2col-free path
     check(geom(3, 5, 4, 6, 1, 1, 7, 2, 2, false), 410); // skips pixels: their gradient is 0
-    check(geom(1, 16, 16, 32, 1, 1, 64, 1, 1, true), 420); // large enough to thread
+    check(geom(2, 24, 24, 64, 1, 1, 64, 1, 1, true), 420); // large enough to thread
 }
 
 #[test]
 fn batches_large_enough_to_split_over_threads() {
-    // MNIST-like: 28x28x1 -> 5x5 SAME -> 8 channels, batch 6 (several image blocks).
-    check(geom(6, 28, 28, 1, 5, 5, 8, 1, 1, true), 500);
+    // MNIST-like: 28x28x1 -> 5x5 SAME -> 16 channels, batch 12 (several image blocks).
+    check(geom(12, 28, 28, 1, 5, 5, 16, 1, 1, true), 500);
     // One big image: a single block whose GEMM is threaded instead.
-    check(geom(1, 40, 36, 8, 3, 3, 16, 1, 1, true), 510);
-    // Deeper channels, stride 2, odd size, batch of 5 on 2+ threads.
-    check(geom(5, 15, 13, 16, 3, 3, 16, 2, 2, true), 520);
+    check(geom(1, 48, 40, 8, 3, 3, 32, 1, 1, true), 510);
+    // Deeper channels, stride 2, odd size, an odd batch on 2+ threads.
+    check(geom(9, 15, 13, 16, 3, 3, 32, 2, 2, true), 520);
 }
 
 #[test]
@@ -240,4 +240,20 @@ fn short_storage_is_an_error() {
         Cpu.conv2d_backward_input(&st(&[0.0; 50]), &st(&[0.0; 3]), &g)
             .is_err()
     );
+}
+
+#[test]
+fn uneven_splits_over_other_thread_counts() {
+    // The block/task split depends on the pool size; 3 and 4 threads leave some
+    // tasks with fewer blocks than others, 1 thread runs everything in order.
+    for threads in [1, 3, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            check(geom(7, 28, 28, 1, 5, 5, 16, 1, 1, true), 600);
+            check(geom(9, 15, 13, 16, 3, 3, 32, 2, 2, true), 610);
+        });
+    }
 }

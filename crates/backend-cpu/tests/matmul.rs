@@ -127,8 +127,8 @@ fn large_product_takes_the_threaded_path() {
 #[test]
 fn many_small_products_run_batch_parallel() {
     // Each product is below the threshold; the batch as a whole is above it.
-    check(dims(64, 20, 30, 40, false, true, false, false), 30);
-    check(dims(64, 20, 30, 40, true, false, false, true), 31);
+    check(dims(128, 20, 30, 40, false, true, false, false), 30);
+    check(dims(128, 20, 30, 40, true, false, false, true), 31);
 }
 
 #[test]
@@ -194,4 +194,18 @@ fn short_storage_is_an_error_not_a_panic() {
         Cpu.matmul(&a, &b, dims(1, 2, 3, 2, false, false, false, false))
             .is_err()
     );
+}
+
+#[test]
+fn single_and_odd_thread_pools() {
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            check(dims(1, 130, 170, 150, true, false, false, false), 40);
+            check(dims(99, 20, 30, 40, false, false, true, false), 41);
+        });
+    }
 }
