@@ -128,7 +128,8 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 // ---------------------------------------------------------------- binary
 
 // Output dims and, per output dim, the element strides into a and b (0 where
-// broadcast). Up to 8 dims (the host merges contiguous dims first).
+// broadcast). Up to 8 dims (the host merges contiguous dims first, and launches
+// once per index of any further leading dims, with offsets).
 struct BinaryParams {
     dims: array<vec4<u32>, 2>,
     a_strides: array<vec4<u32>, 2>,
@@ -136,6 +137,9 @@ struct BinaryParams {
     len: u32,
     rank: u32,
     op: u32,
+    a_offset: u32,
+    b_offset: u32,
+    y_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> bin_p: BinaryParams;
@@ -166,8 +170,8 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         return;
     }
     var rem = i;
-    var ia = 0u;
-    var ib = 0u;
+    var ia = bin_p.a_offset;
+    var ib = bin_p.b_offset;
     for (var d = i32(bin_p.rank) - 1; d >= 0; d--) {
         let du = u32(d);
         let n = bin_p.dims[du / 4u][du % 4u];
@@ -176,5 +180,5 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         ia += c * bin_p.a_strides[du / 4u][du % 4u];
         ib += c * bin_p.b_strides[du / 4u][du % 4u];
     }
-    bin_y[i] = binary_op(bin_p.op, bin_a[ia], bin_b[ib]);
+    bin_y[bin_p.y_offset + i] = binary_op(bin_p.op, bin_a[ia], bin_b[ib]);
 }

@@ -11,6 +11,9 @@ struct StridedParams {
     len: u32,
     rank: u32,
     offset: u32,
+    // Where this launch's block starts in the output (views of more than 8
+    // dims after merging take one launch per index of the leading dims).
+    y_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> sc_p: StridedParams;
@@ -31,7 +34,7 @@ fn strided_copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         src += (rem % n) * sc_p.strides[du / 4u][du % 4u];
         rem = rem / n;
     }
-    sc_y[i] = sc_x[src];
+    sc_y[sc_p.y_offset + i] = sc_x[src];
 }
 
 // ---------------------------------------------------------------- pad

@@ -90,9 +90,9 @@ fn reduce_group(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let o = flat_group(wid, nwg);
-    let active = o < rd.n_out;
+    let in_range = o < rd.n_out;
     var acc = 0.0;
-    if (active) {
+    if (in_range) {
         let base = kept_offset(o);
         acc = select(0.0, rd_x[base], rd.op != 0u);
         for (var r = lid; r < rd.red_len; r += WG) {
@@ -107,7 +107,7 @@ fn reduce_group(
         }
         workgroupBarrier();
     }
-    if (active && lid == 0u) {
+    if (in_range && lid == 0u) {
         rd_y[o] = partial[0];
     }
 }

@@ -52,11 +52,11 @@ fn softmax_group(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let row = flat_group(wid, nwg);
-    let active = row < sm.rows;
+    let in_range = row < sm.rows;
     let base = row * sm.cols;
 
     var m = 0.0;
-    if (active) {
+    if (in_range) {
         m = sm_x[base];
         for (var c = lid; c < sm.cols; c += WG) {
             m = max(m, sm_x[base + c]);
@@ -74,7 +74,7 @@ fn softmax_group(
     workgroupBarrier();
 
     var acc = 0.0;
-    if (active) {
+    if (in_range) {
         for (var c = lid; c < sm.cols; c += WG) {
             acc += exp(sm_x[base + c] - row_max);
         }
@@ -89,7 +89,7 @@ fn softmax_group(
     }
     let total = red[0];
 
-    if (active) {
+    if (in_range) {
         for (var c = lid; c < sm.cols; c += WG) {
             sm_y[base + c] = softmax_value(sm_x[base + c], row_max, total);
         }

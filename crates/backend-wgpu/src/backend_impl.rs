@@ -3,8 +3,8 @@
 use crate::context::Wgpu;
 use crate::pool::WgpuStorage;
 use tensor::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims,
-    Pool2dGeom, ReduceOp, Result, StridedLayout, UnaryOp,
+    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
+    ReduceOp, Result, StridedLayout, UnaryOp,
 };
 
 impl Backend for Wgpu {

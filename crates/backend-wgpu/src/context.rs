@@ -4,6 +4,7 @@ use crate::launch::Pending;
 use crate::pipeline::PipelineCache;
 use crate::pool::BufferPool;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tensor::{Error, Result};
 
@@ -32,6 +33,9 @@ pub(crate) struct Inner {
     pub pool: Arc<BufferPool>,
     pub pipelines: PipelineCache,
     pub pending: Mutex<Pending>,
+    /// Workgroups per grid dimension that launches may use: the device limit,
+    /// lowered only by tests (see [`Wgpu::limit_grid_for_testing`]).
+    pub grid_limit: AtomicU32,
 }
 
 impl fmt::Debug for Wgpu {
@@ -135,6 +139,7 @@ impl Wgpu {
         let pool = Arc::new(BufferPool::new(device.clone(), &limits));
         let pending = Pending::new(&device, &limits);
         let pipelines = PipelineCache::default();
+        let grid_limit = AtomicU32::new(limits.max_compute_workgroups_per_dimension);
         Ok(Wgpu {
             inner: Arc::new(Inner {
                 device,
@@ -145,13 +150,17 @@ impl Wgpu {
                 pool,
                 pipelines,
                 pending: Mutex::new(pending),
+                grid_limit,
             }),
         })
     }
 
     /// `wgpu (<adapter name>, <backend>)`, e.g. `wgpu (llvmpipe (LLVM 15.0.6, 256 bits), Vulkan)`.
     pub fn describe(&self) -> String {
-        format!("wgpu ({}, {:?})", self.inner.info.name, self.inner.info.backend)
+        format!(
+            "wgpu ({}, {:?})",
+            self.inner.info.name, self.inner.info.backend
+        )
     }
 
     /// The adapter this backend runs on.
@@ -162,6 +171,21 @@ impl Wgpu {
     /// The device limits in force (the adapter's own limits).
     pub fn limits(&self) -> &wgpu::Limits {
         &self.inner.limits
+    }
+
+    /// Lowers the workgroups per grid dimension that launches use (at least 1), so
+    /// that tests can exercise folded and split grids on small data. Affects every
+    /// clone of this handle; meant for tests only.
+    #[doc(hidden)]
+    pub fn limit_grid_for_testing(&self, max_workgroups_per_dimension: u32) {
+        let limit = max_workgroups_per_dimension
+            .clamp(1, self.inner.limits.max_compute_workgroups_per_dimension);
+        self.inner.grid_limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// Workgroups per grid dimension that launches may use.
+    pub(crate) fn grid_limit(&self) -> u32 {
+        self.inner.grid_limit.load(Ordering::Relaxed)
     }
 
     /// Submits all recorded work and waits until the device has finished it.

@@ -76,6 +76,33 @@ impl Wgpu {
         Ok(storage)
     }
 
+    /// Replaces `s` by a private copy if another handle shares its buffer, so that
+    /// an in-place kernel may write it.
+    pub(crate) fn make_unique(&self, op: &str, s: &mut WgpuStorage) -> Result<()> {
+        if std::sync::Arc::strong_count(&s.buf) == 1 {
+            return Ok(());
+        }
+        let copy = self.alloc(op, (s.bytes() / 4) as usize)?;
+        let mut st = lock(&self.inner.pending);
+        if st.dispatches >= MAX_PENDING {
+            self.flush_locked(&mut st, true)?;
+        }
+        // A copy is not a compute command: close the open pass, record in order.
+        drop(st.pass.take());
+        let device = &self.inner.device;
+        let encoder = st.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("backend-wgpu"),
+            })
+        });
+        let bytes = s.bytes().div_ceil(4) * 4;
+        encoder.copy_buffer_to_buffer(s.buffer(), 0, copy.buffer(), 0, bytes);
+        st.dispatches += 1;
+        drop(st);
+        *s = copy;
+        self.check_errors()
+    }
+
     /// Workgroup counts covering `invocations` threads in groups of `WG`, folded
     /// into a 2-D grid when the count exceeds the per-dimension limit. Shaders
     /// recover the flat index with `flat_index` (shaders/common.wgsl).
@@ -85,7 +112,7 @@ impl Wgpu {
 
     /// Folds `groups` workgroups into `[x, y, 1]` within the device limit.
     pub(crate) fn grid_groups(&self, groups: usize) -> Result<[u32; 3]> {
-        let max = self.inner.limits.max_compute_workgroups_per_dimension as usize;
+        let max = self.grid_limit() as usize;
         if groups <= max {
             return Ok([groups as u32, 1, 1]);
         }
@@ -114,7 +141,11 @@ impl Wgpu {
             "{}: binding count",
             kernel.entry
         );
-        assert!(size_of::<P>() as u64 <= SLOT, "{}: params too big", kernel.entry);
+        assert!(
+            size_of::<P>() as u64 <= SLOT,
+            "{}: params too big",
+            kernel.entry
+        );
         if groups.contains(&0) {
             return Ok(());
         }
@@ -147,7 +178,9 @@ impl Wgpu {
                 resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                     buffer: b.buffer(),
                     offset: 0,
-                    size: wgpu::BufferSize::new(b.bytes().div_ceil(4) * 4),
+                    // Whole vec4s, so kernels may view any buffer as array<vec4<f32>>
+                    // (the pool pads every buffer to a multiple of 16 bytes).
+                    size: wgpu::BufferSize::new(b.bytes().div_ceil(16) * 16),
                 }),
             });
         }

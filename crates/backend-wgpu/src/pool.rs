@@ -68,7 +68,8 @@ pub(crate) struct BufferPool {
 }
 
 /// Rounds a request up to its size class: at most 25% larger, so that buffers of
-/// nearby sizes are shared (256, 320, 384, 448, 512, 640, ...).
+/// nearby sizes are shared (256, 320, 384, 448, 512, 640, ...). Classes are
+/// multiples of 64 bytes, so every buffer holds whole vec4s.
 pub(crate) fn size_class(bytes: u64) -> u64 {
     let b = bytes.max(256);
     let step = (1u64 << (63 - b.leading_zeros())) / 4;
@@ -89,7 +90,8 @@ impl BufferPool {
         let bytes = bytes.max(4);
         let mut class = size_class(bytes);
         if class > self.max_buffer_size {
-            class = bytes.div_ceil(4) * 4;
+            // Still whole vec4s: launches bind buffers rounded up to 16 bytes.
+            class = bytes.div_ceil(16) * 16;
         }
         let reused = {
             let mut st = lock(&self.state);

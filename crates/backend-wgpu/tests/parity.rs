@@ -7,8 +7,8 @@ mod common;
 use backend_cpu::Cpu;
 use common::*;
 use tensor::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims,
-    Pool2dGeom, ReduceOp, Shape, StridedLayout, UnaryOp,
+    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
+    ReduceOp, Shape, StridedLayout, UnaryOp,
 };
 
 /// Runs `$body` (which must evaluate to a `Vec<f32>`) once with `$b` bound to the
@@ -165,7 +165,11 @@ fn powf_follows_ieee_for_negative_bases_and_zero() {
     let x = vec![-2.0f32, -0.5, 0.0, -0.0, 3.0, -3.0];
     for p in [3.0f32, 2.0, -1.0, 0.0, 4.0, 0.5] {
         parity!(format!("powf {p}"), assert_close, |b| {
-            down(b, &b.unary(UnaryOp::Powf(p), &up(b, &x), x.len()).unwrap(), x.len())
+            down(
+                b,
+                &b.unary(UnaryOp::Powf(p), &up(b, &x), x.len()).unwrap(),
+                x.len(),
+            )
         });
     }
 }
@@ -194,16 +198,18 @@ fn binary_ops_match_with_broadcasting() {
         (&[1], &[17, 1]),
         (&[65, 33], &[65, 1]),
         (&[2, 1, 3, 1, 2, 1, 2], &[1, 2, 1, 2, 1, 2, 1]),
+        // Ten dims that cannot merge: more than one launch decodes (8 at most).
+        (
+            &[2, 1, 2, 1, 2, 1, 2, 1, 3, 1],
+            &[1, 3, 1, 2, 1, 2, 1, 2, 1, 2],
+        ),
         (&[300, 257], &[300, 257]),
     ];
     let ops = [Add, Sub, Mul, Div, Maximum, Minimum, Eq, Gt, Ge];
     for &(sa, sb) in shapes {
         let layout = broadcast(sa, sb);
         let len: usize = layout.out_dims.iter().product();
-        let (na, nb) = (
-            sa.iter().product::<usize>(),
-            sb.iter().product::<usize>(),
-        );
+        let (na, nb) = (sa.iter().product::<usize>(), sb.iter().product::<usize>());
         for op in ops {
             parity!(format!("{op:?} {sa:?} {sb:?}"), assert_close, |b| {
                 let (x, y) = if matches!(op, Eq | Gt | Ge | Maximum | Minimum) {
@@ -271,6 +277,12 @@ fn strided_copy_matches() {
             strides: vec![0, 20, 0, 5, 0, 1, 0],
             offset: 0,
         },
+        // Ten dims alternating read and broadcast: none merge.
+        StridedLayout {
+            out_dims: vec![2, 3, 2, 2, 2, 2, 2, 2, 2, 3],
+            strides: vec![1, 0, 2, 0, 4, 0, 8, 0, 16, 0],
+            offset: 3,
+        },
     ];
     for layout in cases {
         let len: usize = layout.out_dims.iter().product();
@@ -293,10 +305,14 @@ fn pad_matches() {
     for &(xd, od, off) in cases {
         let n: usize = xd.iter().product();
         let len: usize = od.iter().product();
-        parity!(format!("pad {xd:?} in {od:?} at {off:?}"), assert_exact, |b| {
-            let x = data(n, 13, -1.0, 1.0);
-            down(b, &b.pad(&up(b, &x), xd, od, off).unwrap(), len)
-        });
+        parity!(
+            format!("pad {xd:?} in {od:?} at {off:?}"),
+            assert_exact,
+            |b| {
+                let x = data(n, 13, -1.0, 1.0);
+                down(b, &b.pad(&up(b, &x), xd, od, off).unwrap(), len)
+            }
+        );
     }
 }
 
@@ -338,16 +354,28 @@ fn index_select_and_index_add_match() {
     for &(outer, axis_len, inner, idx) in cases {
         let n = outer * axis_len * inner;
         let m = outer * idx.len() * inner;
-        parity!(format!("index_select {outer} {axis_len} {inner} {idx:?}"), assert_exact, |b| {
-            let x = data(n, 15, -1.0, 1.0);
-            let y = b.index_select(&up(b, &x), outer, axis_len, inner, idx).unwrap();
-            down(b, &y, m)
-        });
-        parity!(format!("index_add {outer} {axis_len} {inner} {idx:?}"), assert_close, |b| {
-            let dy = data(m, 16, -1.0, 1.0);
-            let y = b.index_add(&up(b, &dy), outer, axis_len, inner, idx).unwrap();
-            down(b, &y, n)
-        });
+        parity!(
+            format!("index_select {outer} {axis_len} {inner} {idx:?}"),
+            assert_exact,
+            |b| {
+                let x = data(n, 15, -1.0, 1.0);
+                let y = b
+                    .index_select(&up(b, &x), outer, axis_len, inner, idx)
+                    .unwrap();
+                down(b, &y, m)
+            }
+        );
+        parity!(
+            format!("index_add {outer} {axis_len} {inner} {idx:?}"),
+            assert_close,
+            |b| {
+                let dy = data(m, 16, -1.0, 1.0);
+                let y = b
+                    .index_add(&up(b, &dy), outer, axis_len, inner, idx)
+                    .unwrap();
+                down(b, &y, n)
+            }
+        );
     }
 }
 
@@ -387,10 +415,14 @@ fn reductions_match() {
             .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
             .product();
         for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min] {
-            parity!(format!("{op:?} {dims:?} over {axes:?}"), assert_close, |b| {
-                let x = data(n, 17, -1.0, 1.0);
-                down(b, &b.reduce(op, &up(b, &x), dims, axes).unwrap(), out)
-            });
+            parity!(
+                format!("{op:?} {dims:?} over {axes:?}"),
+                assert_close,
+                |b| {
+                    let x = data(n, 17, -1.0, 1.0);
+                    down(b, &b.reduce(op, &up(b, &x), dims, axes).unwrap(), out)
+                }
+            );
         }
     }
 }
@@ -417,12 +449,28 @@ fn argmax_matches_first_on_ties() {
 
 #[test]
 fn softmax_matches() {
-    for (rows, cols) in [(1, 1), (3, 5), (7, 63), (5, 64), (4, 300), (1, 1000), (300, 10)] {
+    for (rows, cols) in [
+        (1, 1),
+        (3, 5),
+        (7, 63),
+        (5, 64),
+        (4, 300),
+        (1, 1000),
+        (300, 10),
+    ] {
         for log in [false, true] {
-            parity!(format!("softmax {rows}x{cols} log {log}"), assert_close, |b| {
-                let x = data(rows * cols, 19, -20.0, 20.0);
-                down(b, &b.softmax(&up(b, &x), rows, cols, log).unwrap(), rows * cols)
-            });
+            parity!(
+                format!("softmax {rows}x{cols} log {log}"),
+                assert_close,
+                |b| {
+                    let x = data(rows * cols, 19, -20.0, 20.0);
+                    down(
+                        b,
+                        &b.softmax(&up(b, &x), rows, cols, log).unwrap(),
+                        rows * cols,
+                    )
+                }
+            );
         }
     }
 }
@@ -463,6 +511,13 @@ fn matmul_matches_on_awkward_shapes_and_all_transposes() {
         (65, 33, 17),
         (16, 1, 16),
         (130, 70, 129),
+        // Few output tiles and a long k: split-K.
+        (5, 3000, 7),
+        (70, 1100, 3),
+        // Dimensions multiple of 4: the vec4 paths (and partial tiles with them).
+        (8, 12, 16),
+        (68, 36, 20),
+        (4, 1028, 8),
     ];
     for (m, k, n) in shapes {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -533,6 +588,14 @@ fn conv_cases() -> Vec<Conv2dGeom> {
         conv_geom(1, (4, 4, 1), (4, 4, 1), (1, 1), false),
         conv_geom(1, (11, 13, 3), (3, 5, 70), (3, 2), true),
         conv_geom(2, (12, 10, 17), (3, 3, 8), (1, 1), true),
+        // Channels multiple of 4: the vec4 paths.
+        conv_geom(2, (9, 7, 4), (3, 3, 8), (1, 1), true),
+        conv_geom(2, (9, 11, 8), (3, 3, 12), (2, 2), true),
+        conv_geom(1, (6, 6, 4), (2, 2, 4), (2, 2), false),
+        // Long sums over few output tiles: the filter gradient splits k.
+        conv_geom(2, (32, 32, 3), (3, 3, 8), (1, 1), true),
+        conv_geom(2, (24, 24, 8), (3, 3, 16), (1, 1), true),
+        conv_geom(3, (30, 25, 2), (5, 5, 3), (2, 2), false),
     ]
 }
 
@@ -559,7 +622,9 @@ fn conv2d_backward_input_matches() {
         parity!(format!("conv2d_backward_input {g:?}"), assert_close, |b| {
             let dy = data(ny, 24, -1.0, 1.0);
             let w = data(nw, 25, -1.0, 1.0);
-            let dx = b.conv2d_backward_input(&up(b, &dy), &up(b, &w), &g).unwrap();
+            let dx = b
+                .conv2d_backward_input(&up(b, &dy), &up(b, &w), &g)
+                .unwrap();
             down(b, &dx, nx)
         });
     }
@@ -574,7 +639,9 @@ fn conv2d_backward_filter_matches() {
         parity!(format!("conv2d_backward_filter {g:?}"), assert_close, |b| {
             let x = data(nx, 26, -1.0, 1.0);
             let dy = data(ny, 27, -1.0, 1.0);
-            let dw = b.conv2d_backward_filter(&up(b, &x), &up(b, &dy), &g).unwrap();
+            let dw = b
+                .conv2d_backward_filter(&up(b, &x), &up(b, &dy), &g)
+                .unwrap();
             down(b, &dw, nw)
         });
     }
@@ -629,16 +696,24 @@ fn max_pool_matches_with_ties() {
             } else {
                 data(nx, 28, -1.0, 1.0)
             };
-            parity!(format!("max_pool2d {g:?} quantized {quant}"), assert_exact, |b| {
-                let (y, arg) = b.max_pool2d(&up(b, &x), &g).unwrap();
-                let mut v = down(b, &y, ny);
-                v.extend(down(b, &arg, ny));
-                v
-            });
+            parity!(
+                format!("max_pool2d {g:?} quantized {quant}"),
+                assert_exact,
+                |b| {
+                    let (y, arg) = b.max_pool2d(&up(b, &x), &g).unwrap();
+                    let mut v = down(b, &y, ny);
+                    v.extend(down(b, &arg, ny));
+                    v
+                }
+            );
             parity!(format!("max_pool2d_backward {g:?}"), assert_close, |b| {
                 let (_, arg) = b.max_pool2d(&up(b, &x), &g).unwrap();
                 let dy = data(ny, 29, -1.0, 1.0);
-                down(b, &b.max_pool2d_backward(&up(b, &dy), &arg, &g).unwrap(), nx)
+                down(
+                    b,
+                    &b.max_pool2d_backward(&up(b, &dy), &arg, &g).unwrap(),
+                    nx,
+                )
             });
         }
     }
@@ -669,15 +744,29 @@ fn upsample_matches() {
     ] {
         let n: usize = dims.iter().product();
         let m = n * sh * sw;
-        parity!(format!("upsample {dims:?} x ({sh}, {sw})"), assert_exact, |b| {
-            let x = data(n, 32, -1.0, 1.0);
-            down(b, &b.upsample_nearest2d(&up(b, &x), dims, sh, sw).unwrap(), m)
-        });
-        parity!(format!("upsample_backward {dims:?} x ({sh}, {sw})"), assert_close, |b| {
-            let dy = data(m, 33, -1.0, 1.0);
-            let dx = b.upsample_nearest2d_backward(&up(b, &dy), dims, sh, sw).unwrap();
-            down(b, &dx, n)
-        });
+        parity!(
+            format!("upsample {dims:?} x ({sh}, {sw})"),
+            assert_exact,
+            |b| {
+                let x = data(n, 32, -1.0, 1.0);
+                down(
+                    b,
+                    &b.upsample_nearest2d(&up(b, &x), dims, sh, sw).unwrap(),
+                    m,
+                )
+            }
+        );
+        parity!(
+            format!("upsample_backward {dims:?} x ({sh}, {sw})"),
+            assert_close,
+            |b| {
+                let dy = data(m, 33, -1.0, 1.0);
+                let dx = b
+                    .upsample_nearest2d_backward(&up(b, &dy), dims, sh, sw)
+                    .unwrap();
+                down(b, &dx, n)
+            }
+        );
     }
 }
 
@@ -696,26 +785,30 @@ fn lstm_gates_match() {
             v.extend(down(b, &h, n * hidden));
             v
         });
-        parity!(format!("lstm_gates_backward n {n} h {hidden}"), assert_close, |b| {
-            let gates = data(n * 4 * hidden, 34, -4.0, 4.0);
-            let c_prev = data(n * hidden, 35, -2.0, 2.0);
-            let d_c = data(n * hidden, 36, -1.0, 1.0);
-            let d_h = data(n * hidden, 37, -1.0, 1.0);
-            let (dg, dc) = b
-                .lstm_gates_backward(
-                    &up(b, &gates),
-                    &up(b, &c_prev),
-                    &up(b, &d_c),
-                    &up(b, &d_h),
-                    n,
-                    hidden,
-                    fb,
-                )
-                .unwrap();
-            let mut v = down(b, &dg, 4 * n * hidden);
-            v.extend(down(b, &dc, n * hidden));
-            v
-        });
+        parity!(
+            format!("lstm_gates_backward n {n} h {hidden}"),
+            assert_close,
+            |b| {
+                let gates = data(n * 4 * hidden, 34, -4.0, 4.0);
+                let c_prev = data(n * hidden, 35, -2.0, 2.0);
+                let d_c = data(n * hidden, 36, -1.0, 1.0);
+                let d_h = data(n * hidden, 37, -1.0, 1.0);
+                let (dg, dc) = b
+                    .lstm_gates_backward(
+                        &up(b, &gates),
+                        &up(b, &c_prev),
+                        &up(b, &d_c),
+                        &up(b, &d_h),
+                        n,
+                        hidden,
+                        fb,
+                    )
+                    .unwrap();
+                let mut v = down(b, &dg, 4 * n * hidden);
+                v.extend(down(b, &dc, n * hidden));
+                v
+            }
+        );
     }
 }
 
@@ -729,17 +822,41 @@ fn adam_step_matches() {
     };
     for n in [1usize, 300, 1025] {
         parity!(format!("adam {n}"), assert_close, |b| {
-            let p = data(n, 38, -1.0, 1.0);
-            let g = data(n, 39, -1.0, 1.0);
-            let m = data(n, 40, -0.1, 0.1);
-            let v = data(n, 41, 0.0, 0.01);
-            let (p, m, v) = b
-                .adam_step(&up(b, &p), &up(b, &g), &up(b, &m), &up(b, &v), n, step)
-                .unwrap();
+            let mut p = up(b, &data(n, 38, -1.0, 1.0));
+            let g = up(b, &data(n, 39, -1.0, 1.0));
+            let mut m = up(b, &data(n, 40, -0.1, 0.1));
+            let mut v = up(b, &data(n, 41, 0.0, 0.01));
+            // Two steps, so the second reads what the first wrote in place.
+            for _ in 0..2 {
+                b.adam_step(&mut p, &g, &mut m, &mut v, n, step).unwrap();
+            }
             let mut out = down(b, &p, n);
             out.extend(down(b, &m, n));
             out.extend(down(b, &v, n));
             out
         });
     }
+}
+
+#[test]
+fn adam_step_copies_shared_storage_before_writing() {
+    let Some(gpu) = gpu() else { return };
+    let step = AdamStep {
+        lr_t: 0.1,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+    };
+    let n = 10;
+    let original = up(gpu, &vec![1.0; n]);
+    let mut p = original.clone();
+    let g = up(gpu, &vec![0.5; n]);
+    let mut m = gpu.fill(n, 0.0).unwrap();
+    let mut v = gpu.fill(n, 0.0).unwrap();
+    let m_shared = m.clone();
+    gpu.adam_step(&mut p, &g, &mut m, &mut v, n, step).unwrap();
+    assert!(down(gpu, &original, n).iter().all(|&x| x == 1.0));
+    assert!(down(gpu, &m_shared, n).iter().all(|&x| x == 0.0));
+    assert!(down(gpu, &p, n).iter().all(|&x| x < 1.0));
+    assert!(down(gpu, &m, n).iter().all(|&x| (x - 0.05).abs() < 1e-7));
 }

@@ -13,7 +13,7 @@ static SHADER: Shader = Shader {
 static ADAM: Kernel = Kernel {
     shader: &SHADER,
     entry: "adam_step",
-    storage: &[Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite],
+    storage: &[ReadWrite, Read, ReadWrite, ReadWrite],
 };
 
 #[repr(C)]
@@ -27,18 +27,20 @@ struct AdamParams {
 }
 
 impl Wgpu {
+    /// Updates `param`, `m` and `v` in place; a storage shared with another handle
+    /// is copied first (clone-on-write), so no other tensor sees the change.
     pub(crate) fn adam_step_impl(
         &self,
-        param: &WgpuStorage,
+        param: &mut WgpuStorage,
         grad: &WgpuStorage,
-        m: &WgpuStorage,
-        v: &WgpuStorage,
+        m: &mut WgpuStorage,
+        v: &mut WgpuStorage,
         len: usize,
         step: AdamStep,
-    ) -> Result<(WgpuStorage, WgpuStorage, WgpuStorage)> {
-        let p_out = self.alloc("adam_step", len)?;
-        let m_out = self.alloc("adam_step", len)?;
-        let v_out = self.alloc("adam_step", len)?;
+    ) -> Result<()> {
+        for s in [&mut *param, &mut *m, &mut *v] {
+            self.make_unique("adam_step", s)?;
+        }
         let params = AdamParams {
             len: len as u32,
             lr_t: step.lr_t,
@@ -46,13 +48,6 @@ impl Wgpu {
             beta2: step.beta2,
             epsilon: step.epsilon,
         };
-        self.launch(
-            &ADAM,
-            &[],
-            &params,
-            &[param, grad, m, v, &p_out, &m_out, &v_out],
-            self.grid(len)?,
-        )?;
-        Ok((p_out, m_out, v_out))
+        self.launch(&ADAM, &[], &params, &[param, grad, m, v], self.grid(len)?)
     }
 }

@@ -30,6 +30,8 @@ struct ConvParams {
     k: u32,
     batch_base: u32,
     row_tile_base: u32,
+    splits: u32,
+    k_chunk: u32,
     nb: u32,
     h: u32,
     w: u32,
@@ -85,28 +87,30 @@ impl Wgpu {
                 "conv2d_backward_filter",
             ),
         };
-        let out = self.alloc(op, m * n)?;
-        if k == 0 {
-            return self.fill_impl(m * n, 0.0);
-        }
+        // vec4 loads read 4 channels of one pixel: x needs c % 4 == 0, dy and w
+        // need o % 4 == 0 (see conv2d.wgsl).
+        let a_vec4 = match mode {
+            Mode::BackwardInput => g.o.is_multiple_of(4),
+            Mode::Forward | Mode::BackwardFilter => g.c.is_multiple_of(4),
+        };
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
         let constants = [
             ("MODE", mode as u32 as f64),
-            ("A_K_FAST", a_k_fast as u32 as f64),
-            ("B_K_FAST", b_k_fast as u32 as f64),
+            ("A_K_FAST", flag(a_k_fast)),
+            ("B_K_FAST", flag(b_k_fast)),
+            ("A_VEC4", flag(a_vec4)),
+            ("B_VEC4", flag(g.o.is_multiple_of(4))),
+            ("C_VEC4", flag(n.is_multiple_of(4))),
         ];
-        self.launch_gemm(
-            &CONV2D,
-            &constants,
-            &[a, b, &out],
-            1,
-            m,
-            n,
-            |batch_base, row_tile_base| ConvParams {
+        self.gemm(op, &CONV2D, &constants, [a, b], (1, m, n, k), |l| {
+            ConvParams {
                 m: m as u32,
                 n: n as u32,
                 k: k as u32,
-                batch_base,
-                row_tile_base,
+                batch_base: l.batch_base,
+                row_tile_base: l.row_tile_base,
+                splits: l.splits,
+                k_chunk: l.k_chunk,
                 nb: g.n as u32,
                 h: g.h as u32,
                 w: g.w as u32,
@@ -120,9 +124,8 @@ impl Wgpu {
                 pad_left: g.pad_left as u32,
                 out_h: g.out_h as u32,
                 out_w: g.out_w as u32,
-            },
-        )?;
-        Ok(out)
+            }
+        })
     }
 
     pub(crate) fn conv2d_impl(

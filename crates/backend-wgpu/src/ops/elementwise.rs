@@ -1,6 +1,6 @@
 //! Fill, unary and broadcasting binary ops (`shaders/elementwise.wgsl`).
 
-use super::{MAX_RANK, collapse, pack8};
+use super::{MAX_RANK, collapse, pack8, split_leading};
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
 use crate::pool::WgpuStorage;
@@ -55,6 +55,9 @@ struct BinaryParams {
     len: u32,
     rank: u32,
     op: u32,
+    a_offset: u32,
+    b_offset: u32,
+    y_offset: u32,
 }
 
 /// `(op code in unary_op, p0, p1)`.
@@ -136,25 +139,24 @@ impl Wgpu {
     ) -> Result<WgpuStorage> {
         let len: usize = layout.out_dims.iter().product();
         let out = self.alloc("binary", len)?;
-        let (dims, strides) = collapse(
-            &layout.out_dims,
-            &[&layout.a_strides, &layout.b_strides],
-        );
-        if dims.len() > MAX_RANK {
-            return Err(self.error(format!(
-                "binary {op:?}: {} non-mergeable dimensions (at most {MAX_RANK})",
-                dims.len()
-            )));
+        let (dims, strides) = collapse(&layout.out_dims, &[&layout.a_strides, &layout.b_strides]);
+        // More than MAX_RANK dims: one launch per index of the leading ones.
+        let (dims, strides, blocks) = split_leading(&dims, &strides);
+        let inner_len: usize = dims.iter().product();
+        for block in blocks {
+            let params = BinaryParams {
+                dims: pack8(&dims),
+                a_strides: pack8(&strides[0]),
+                b_strides: pack8(&strides[1]),
+                len: inner_len as u32,
+                rank: dims.len() as u32,
+                op: binary_code(op),
+                a_offset: block.offsets[0] as u32,
+                b_offset: block.offsets[1] as u32,
+                y_offset: block.out_offset as u32,
+            };
+            self.launch(&BINARY, &[], &params, &[a, b, &out], self.grid(inner_len)?)?;
         }
-        let params = BinaryParams {
-            dims: pack8(&dims),
-            a_strides: pack8(&strides[0]),
-            b_strides: pack8(&strides[1]),
-            len: len as u32,
-            rank: dims.len() as u32,
-            op: binary_code(op),
-        };
-        self.launch(&BINARY, &[], &params, &[a, b, &out], self.grid(len)?)?;
         Ok(out)
     }
 }

@@ -1,6 +1,6 @@
 //! Strided copy, pad, concat, index_select and index_add (`shaders/layout.wgsl`).
 
-use super::{MAX_RANK, collapse, pack8};
+use super::{MAX_RANK, collapse, pack8, split_leading};
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
 use crate::pool::WgpuStorage;
@@ -45,6 +45,7 @@ struct StridedParams {
     len: u32,
     rank: u32,
     offset: u32,
+    y_offset: u32,
 }
 
 #[repr(C)]
@@ -113,20 +114,26 @@ impl Wgpu {
         let len: usize = layout.out_dims.iter().product();
         let out = self.alloc("strided_copy", len)?;
         let (dims, strides) = collapse(&layout.out_dims, &[&layout.strides]);
-        if dims.len() > MAX_RANK {
-            return Err(self.error(format!(
-                "strided_copy: {} non-mergeable dimensions (at most {MAX_RANK})",
-                dims.len()
-            )));
+        // More than MAX_RANK dims: one launch per index of the leading ones.
+        let (dims, strides, blocks) = split_leading(&dims, &strides);
+        let inner_len: usize = dims.iter().product();
+        for block in blocks {
+            let params = StridedParams {
+                dims: pack8(&dims),
+                strides: pack8(&strides[0]),
+                len: inner_len as u32,
+                rank: dims.len() as u32,
+                offset: (layout.offset + block.offsets[0]) as u32,
+                y_offset: block.out_offset as u32,
+            };
+            self.launch(
+                &STRIDED_COPY,
+                &[],
+                &params,
+                &[x, &out],
+                self.grid(inner_len)?,
+            )?;
         }
-        let params = StridedParams {
-            dims: pack8(&dims),
-            strides: pack8(&strides[0]),
-            len: len as u32,
-            rank: dims.len() as u32,
-            offset: layout.offset as u32,
-        };
-        self.launch(&STRIDED_COPY, &[], &params, &[x, &out], self.grid(len)?)?;
         Ok(out)
     }
 
@@ -219,7 +226,13 @@ impl Wgpu {
             n_idx: indices.len() as u32,
             pos_base: 0,
         };
-        self.launch(&INDEX_SELECT, &[], &params, &[x, &idx, &out], self.grid(len)?)?;
+        self.launch(
+            &INDEX_SELECT,
+            &[],
+            &params,
+            &[x, &idx, &out],
+            self.grid(len)?,
+        )?;
         Ok(out)
     }
 

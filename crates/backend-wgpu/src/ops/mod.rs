@@ -44,6 +44,46 @@ pub(crate) fn collapse(dims: &[usize], strides: &[&[usize]]) -> (Vec<usize>, Vec
     (out_dims, out_strides)
 }
 
+/// One launch of an index-decoding kernel over the last [`MAX_RANK`] dims of a
+/// view with more: the element offset into each operand, and into the output.
+pub(crate) struct Block {
+    pub offsets: Vec<usize>,
+    pub out_offset: usize,
+}
+
+/// Splits `dims` (already collapsed) into leading dims, which the host iterates
+/// over, and at most [`MAX_RANK`] inner dims, which one launch decodes. Returns
+/// the inner dims, their strides per operand, and one [`Block`] per launch (a
+/// single block at offset 0 when nothing leads).
+pub(crate) fn split_leading(
+    dims: &[usize],
+    strides: &[Vec<usize>],
+) -> (Vec<usize>, Vec<Vec<usize>>, Vec<Block>) {
+    let lead = dims.len().saturating_sub(MAX_RANK);
+    let inner_dims = dims[lead..].to_vec();
+    let inner_strides: Vec<Vec<usize>> = strides.iter().map(|s| s[lead..].to_vec()).collect();
+    let inner_len: usize = inner_dims.iter().product();
+    let count: usize = dims[..lead].iter().product();
+    let mut blocks = Vec::with_capacity(count);
+    for j in 0..count {
+        // Row-major digits of j over the leading dims.
+        let mut rem = j;
+        let mut offsets = vec![0usize; strides.len()];
+        for d in (0..lead).rev() {
+            let c = rem % dims[d];
+            rem /= dims[d];
+            for (o, s) in offsets.iter_mut().zip(strides) {
+                *o += c * s[d];
+            }
+        }
+        blocks.push(Block {
+            offsets,
+            out_offset: j * inner_len,
+        });
+    }
+    (inner_dims, inner_strides, blocks)
+}
+
 /// Packs up to [`MAX_RANK`] values into a uniform array (zeros after the end).
 pub(crate) fn pack8(values: &[usize]) -> [u32; MAX_RANK] {
     let mut out = [0u32; MAX_RANK];
@@ -81,5 +121,22 @@ mod tests {
         assert_eq!(s, vec![vec![1, 3]]);
         let (d, _) = collapse(&[1, 1], &[&[1, 1]]);
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn leading_dims_beyond_the_rank_limit_become_blocks() {
+        let dims = vec![2usize; MAX_RANK + 2];
+        let strides = vec![contiguous_strides(&dims)];
+        let (inner, inner_strides, blocks) = split_leading(&dims, &strides);
+        assert_eq!(inner.len(), MAX_RANK);
+        assert_eq!(inner_strides[0], strides[0][2..].to_vec());
+        assert_eq!(blocks.len(), 4);
+        let inner_len = 1 << MAX_RANK;
+        for (j, b) in blocks.iter().enumerate() {
+            assert_eq!(b.out_offset, j * inner_len);
+            assert_eq!(b.offsets[0], j * inner_len);
+        }
+        let (_, _, blocks) = split_leading(&[3, 4], &strides[..0]);
+        assert_eq!(blocks.len(), 1);
     }
 }

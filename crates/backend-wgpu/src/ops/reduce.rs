@@ -139,10 +139,19 @@ impl Wgpu {
         let outer: usize = dims[..axis].iter().product();
         let inner: usize = dims[axis + 1..].iter().product();
         let len = outer * inner;
+        let axis_len = dims[axis];
+        if len > 0 && axis_len == 0 {
+            return Err(self.error("argmax: the axis is empty"));
+        }
+        if axis_len > 1 << 24 {
+            return Err(self.error(format!(
+                "argmax: an axis of {axis_len} has indices that f32 cannot hold exactly"
+            )));
+        }
         let out = self.alloc("argmax", len)?;
         let params = ArgmaxParams {
             len: len as u32,
-            axis_len: dims[axis] as u32,
+            axis_len: axis_len as u32,
             inner: inner as u32,
         };
         self.launch(&ARGMAX, &[], &params, &[x, &out], self.grid(len)?)?;

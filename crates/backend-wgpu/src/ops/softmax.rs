@@ -8,7 +8,10 @@ use tensor::Result;
 
 static SHADER: Shader = Shader {
     name: "softmax",
-    parts: &[COMMON_WGSL, include_str!("../../../../shaders/softmax.wgsl")],
+    parts: &[
+        COMMON_WGSL,
+        include_str!("../../../../shaders/softmax.wgsl"),
+    ],
 };
 static SOFTMAX_THREAD: Kernel = Kernel {
     shader: &SHADER,

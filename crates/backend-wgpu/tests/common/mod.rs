@@ -82,11 +82,12 @@ pub fn assert_close_tol(what: &str, got: &[f32], want: &[f32], rtol: f32) {
         if same_special {
             continue;
         }
+        // A NaN error (one side NaN) counts as a failure.
         let err = (g - w).abs();
         let tol = rtol * (w.abs() + scale);
-        if !(err <= tol) {
+        if err.is_nan() || err > tol {
             bad += 1;
-            if !(err <= worst.1) {
+            if err.is_nan() || err > worst.1 {
                 worst = (i, err);
             }
         }
