@@ -25,13 +25,16 @@ fn matmul_case<B: Backend>(c: &mut Criterion, be: &B, label: &str, m: usize, k: 
     let mut group = c.benchmark_group(format!("matmul/{label}"));
     group.throughput(Throughput::Elements((2 * m * k * n) as u64));
     group.sample_size(10);
-    group.bench_function(BenchmarkId::from_parameter(format!("{m}x{k}x{n}")), |bench| {
-        bench.iter(|| {
-            let c = a.matmul(&b).unwrap();
-            // Reading one element forces a GPU backend to finish the work.
-            black_box(c.narrow(0, 0, 1).unwrap().to_vec().unwrap());
-        })
-    });
+    group.bench_function(
+        BenchmarkId::from_parameter(format!("{m}x{k}x{n}")),
+        |bench| {
+            bench.iter(|| {
+                let c = a.matmul(&b).unwrap();
+                // Reading one element forces a GPU backend to finish the work.
+                black_box(c.narrow(0, 0, 1).unwrap().to_vec().unwrap());
+            })
+        },
+    );
     group.finish();
 }
 
@@ -40,7 +43,9 @@ fn conv_case<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
     let x = Tensor::uniform(be, [32, 14, 14, 32], -1.0, 1.0, 3).unwrap();
     let w = Tensor::uniform(be, [3, 3, 32, 64], -0.1, 0.1, 4).unwrap();
     let mut group = c.benchmark_group(format!("conv2d/{label}"));
-    group.throughput(Throughput::Elements((2 * 32 * 14 * 14 * 9 * 32 * 64) as u64));
+    group.throughput(Throughput::Elements(
+        (2 * 32 * 14 * 14 * 9 * 32 * 64) as u64,
+    ));
     group.sample_size(10);
     group.bench_function("32x14x14x32_k3x3x64_same", |bench| {
         bench.iter(|| {
