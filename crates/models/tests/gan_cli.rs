@@ -30,7 +30,14 @@ fn ctrl_c_saves_and_resume_continues() {
             "--log-every",
             "1",
         ])
-        .args(["--sample-every", "0", "--checkpoint-every", "0", "--out"])
+        .args([
+            "--sample-every",
+            "0",
+            "--checkpoint-every",
+            "0",
+            "--no-score",
+            "--out",
+        ])
         .arg(&run)
         .stderr(Stdio::null())
         .spawn()
@@ -72,7 +79,7 @@ fn ctrl_c_saves_and_resume_continues() {
             "--log-every",
             "1",
         ])
-        .args(["--sample-every", "0", "--resume"])
+        .args(["--sample-every", "0", "--no-score", "--resume"])
         .arg(&ck)
         .arg("--out")
         .arg(&resumed)

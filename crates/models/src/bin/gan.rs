@@ -19,6 +19,10 @@ struct Cli {
     /// (0: sample from the trained generator itself, as the Keras original).
     #[arg(long, default_value_t = 0.999)]
     ema_decay: f32,
+    /// Do not score the exported samples at the end (the score trains and caches an
+    /// MNIST classifier under runs/classifier/ on first use).
+    #[arg(long)]
+    no_score: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -60,6 +64,35 @@ fn main() -> ExitCode {
             );
             eprintln!("samples: {}", r.dir.join("samples.png").display());
             eprintln!("1,000 digits for scoring: {}", r.dir.join("samples.idx3-ubyte").display());
+            r
+        })
+        .and_then(|r| {
+            if cli.no_score {
+                return Ok(());
+            }
+            let classifier = std::path::Path::new("runs/classifier/classifier.safetensors");
+            let s = gan_run::score_samples(&r.dir.join("samples.idx3-ubyte"), classifier)?;
+            eprintln!(
+                "inception score {:.2} (real digits: about 9.5), confident (> 0.9): {:.1}%",
+                s.inception_score,
+                100.0 * s.confident
+            );
+            std::fs::write(
+                r.dir.join("score.json"),
+                serde_json::json!({
+                    "inception_score": s.inception_score,
+                    "confident": s.confident,
+                    "steps": r.steps,
+                    "steps_per_sec": r.steps_per_sec,
+                    "d_loss": r.last.d_loss(),
+                    "g_loss": r.last.g_loss,
+                })
+                .to_string(),
+            )
+            .map_err(|e| tensor::Error::Io {
+                path: r.dir.join("score.json").display().to_string(),
+                reason: e.to_string(),
+            })
         }),
     };
     match result {
