@@ -135,3 +135,58 @@ fn bad_arguments_and_files_give_clear_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nonexistent-mnist"), "{err}");
 }
+
+#[cfg(feature = "wgpu")]
+#[test]
+fn trains_a_few_steps_on_wgpu() {
+    if let Err(e) = backend_wgpu::Wgpu::new() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no wgpu adapter: {e}"
+        );
+        eprintln!("SKIP: no wgpu adapter: {e}");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("gan_wgpu_{}", std::process::id()));
+    let out = gan()
+        .args([
+            "--backend",
+            "wgpu",
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--quiet",
+        ])
+        .args([
+            "--sample-every",
+            "2",
+            "--log-every",
+            "1",
+            "--no-score",
+            "--out",
+        ])
+        .arg(&tmp)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("backend wgpu"), "{err}");
+    assert_eq!(step_of(&tmp.join("checkpoint.safetensors")), 3);
+    for file in [
+        "samples.png",
+        "samples.idx3-ubyte",
+        "loss.png",
+        "samples/step_000002.png",
+    ] {
+        assert!(tmp.join(file).exists(), "{file} missing");
+    }
+    let log = std::fs::read_to_string(tmp.join("metrics.jsonl")).unwrap();
+    for line in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(
+            v["d_loss"].as_f64().unwrap().is_finite() && v["g_loss"].as_f64().unwrap().is_finite()
+        );
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+}
