@@ -20,11 +20,13 @@ pub(crate) fn adam_step(
     check_len("adam_step", "grad", grad, len)?;
     check_len("adam_step", "m", m, len)?;
     check_len("adam_step", "v", v, len)?;
+    // Zipped iterators carry no bounds checks, so the loop vectorises (sqrt and
+    // division included); indexing four slices of unrelated lengths would not.
     let update = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| {
-        for k in 0..p.len() {
-            m[k] = s.beta1 * m[k] + (1.0 - s.beta1) * g[k];
-            v[k] = s.beta2 * v[k] + (1.0 - s.beta2) * g[k] * g[k];
-            p[k] -= s.lr_t * m[k] / (v[k].sqrt() + s.epsilon);
+        for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+            *m = s.beta1 * *m + (1.0 - s.beta1) * g;
+            *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
+            *p -= s.lr_t * *m / (v.sqrt() + s.epsilon);
         }
     };
     let (p, m, v, g) = (&mut p[..len], &mut m[..len], &mut v[..len], &grad[..len]);
