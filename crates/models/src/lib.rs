@@ -2,13 +2,23 @@
 //! `B: Backend` plus a thin binary in `src/bin/`.
 //!
 //! - [`gan`]: the MLP GAN on MNIST (the headline binary, `cargo run --release -p models --bin gan`).
+//! - [`toy_gan`]: a GAN learning a 1-D Gaussian or a mixture, with density and decision plots
+//!   (`--bin toy_gan`).
+//! - [`label_to_image`]: softmax regression run backwards, from a digit label to its picture
+//!   (`--bin label_to_image`).
+//! - [`acgan`]: the auxiliary-classifier GAN of Keras' `mnist_acgan`, digits on demand
+//!   (`--bin acgan`; driver in [`acgan_run`]).
 
+pub mod acgan;
+pub mod acgan_run;
 pub mod classifier;
 pub mod cli;
 pub mod gan;
 pub mod gan_run;
+pub mod label_to_image;
 pub mod plot;
 pub mod run;
+pub mod toy_gan;
 
 pub use cli::{BackendKind, CommonArgs};
 

@@ -1,0 +1,478 @@
+//! The auxiliary-classifier GAN of Keras' `mnist_acgan` example (SEEDS.md section 8),
+//! generic over the backend.
+//!
+//! Discriminator on `[n, 28, 28, 1]` images in [-1, 1]: conv 32 3x3 stride 2 SAME
+//! -> (14, 14, 32) -> conv 64 3x3 -> (14, 14, 64) -> conv 128 3x3 stride 2 -> (7, 7, 128)
+//! -> conv 256 3x3 -> (7, 7, 256), each followed by LeakyReLU 0.2 and Dropout 0.3;
+//! flatten 12544; two heads: Dense 1 (real/fake logit) and Dense 10 (digit logits).
+//! The sigmoid and softmax of the Keras heads live in the losses, which are then stable.
+//!
+//! Generator: latent z (100, uniform on [-1, 1]) times the embedding of the class
+//! (Embedding(10, 100), Glorot normal) -> Dense 1024 ReLU -> Dense 6272 ReLU
+//! -> Reshape (7, 7, 128) -> UpSampling 2 -> conv 256 5x5 SAME ReLU -> UpSampling 2
+//! -> conv 128 5x5 SAME ReLU -> conv 1 2x2 SAME tanh. The Dense layers keep Keras'
+//! default Glorot-uniform init, the convolutions use Glorot normal, as the example.
+//!
+//! One iteration, as the Keras example: D takes one Adam step on a batch of real
+//! images (real/fake target 0.95, Keras' soft label; aux target the true digit)
+//! joined with as many generated ones (target 0, aux target the sampled digit); then
+//! G takes one step through the frozen D on twice the batch, with target 1 and the
+//! sampled digits. Losses: binary cross-entropy + sparse categorical cross-entropy.
+
+use nn::loss::{binary_cross_entropy_with_logits, sparse_categorical_cross_entropy_with_logits};
+use nn::{
+    Activation, Adam, Checkpoint, Conv2d, Dense, Dropout, Embedding, Init, Mode, Module,
+    NamedParam, Optimizer, Reshape, Seeds, Sequential, UpSampling2d,
+};
+use tensor::{Backend, Distribution, Error, Padding, Result, Tensor, no_grad};
+
+/// Size of the latent vector.
+pub const LATENT: usize = 100;
+/// Digits.
+pub const CLASSES: usize = 10;
+/// Pixels per image.
+pub const PIXELS: usize = 784;
+/// Features after the discriminator's trunk: 7 * 7 * 256.
+pub const FEATURES: usize = 12_544;
+/// Slope of the discriminator's LeakyReLU (the brief's 0.2; Keras' default would be 0.3).
+pub const LEAKY_SLOPE: f32 = 0.2;
+/// Keras' dropout rate in the discriminator.
+pub const DROPOUT: f32 = 0.3;
+
+/// Hyper-parameters of the ACGAN.
+#[derive(Clone, Debug)]
+pub struct AcganConfig {
+    pub batch_size: usize,
+    pub lr: f32,
+    pub beta1: f32,
+    /// Real/fake target of real images in the D step (Keras' soft one).
+    pub soft_real: f32,
+    pub seed: u64,
+}
+
+impl Default for AcganConfig {
+    fn default() -> Self {
+        AcganConfig {
+            batch_size: 32,
+            lr: 2e-4,
+            beta1: 0.5,
+            soft_real: 0.95,
+            seed: 42,
+        }
+    }
+}
+
+/// Label embedding multiplied into the latent vector, then the upsampling CNN.
+pub struct Generator<B: Backend> {
+    pub embedding: Embedding<B>,
+    pub cnn: Sequential<B>,
+}
+
+impl<B: Backend> Generator<B> {
+    /// The Keras generator with fresh weights.
+    pub fn new(be: &B, seeds: &mut Seeds) -> Result<Self> {
+        let conv = |c_in, c_out, k, act, seeds: &mut Seeds| -> Result<Conv2d<B>> {
+            Ok(
+                Conv2d::with_init(be, c_in, c_out, (k, k), Init::GlorotNormal, true, seeds)?
+                    .padding(Padding::Same)
+                    .activation(act),
+            )
+        };
+        let cnn = Sequential::new()
+            .add(Dense::new(be, LATENT, 1024, seeds)?.activation(Activation::Relu))
+            .add(Dense::new(be, 1024, 128 * 7 * 7, seeds)?.activation(Activation::Relu))
+            .add(Reshape::new(&[7, 7, 128]))
+            .add(UpSampling2d::new((2, 2)))
+            .add(conv(128, 256, 5, Activation::Relu, seeds)?)
+            .add(UpSampling2d::new((2, 2)))
+            .add(conv(256, 128, 5, Activation::Relu, seeds)?)
+            .add(conv(128, 1, 2, Activation::Tanh, seeds)?);
+        let embedding = Embedding::with_init(be, CLASSES, LATENT, Init::GlorotNormal, seeds)?;
+        Ok(Generator { embedding, cnn })
+    }
+
+    /// Images `[n, 28, 28, 1]` in [-1, 1] for latent vectors `z` `[n, 100]` and digits `labels`.
+    pub fn forward(&self, z: &Tensor<B>, labels: &[usize], mode: Mode) -> Result<Tensor<B>> {
+        if z.rank() != 2 || z.dims()[0] != labels.len() || z.dims()[1] != LATENT {
+            return Err(Error::shape(
+                "acgan generator",
+                &[z.shape()],
+                format!("expected [{}, {LATENT}] latent vectors", labels.len()),
+            ));
+        }
+        let ids: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+        let ids = Tensor::from_vec(z.backend(), ids, [labels.len()])?;
+        let h = z.mul(&self.embedding.forward(&ids, mode)?)?;
+        self.cnn.forward(&h, mode)
+    }
+
+    /// Every weight, named `embedding.*` and `cnn.*`.
+    pub fn params(&self) -> Vec<NamedParam<B>> {
+        let mut p: Vec<NamedParam<B>> = self
+            .embedding
+            .params()
+            .into_iter()
+            .map(|(n, v)| (format!("embedding.{n}"), v))
+            .collect();
+        p.extend(
+            self.cnn
+                .params()
+                .into_iter()
+                .map(|(n, v)| (format!("cnn.{n}"), v)),
+        );
+        p
+    }
+
+    /// The weights an optimizer updates.
+    pub fn trainable_params(&self) -> Vec<NamedParam<B>> {
+        self.params()
+            .into_iter()
+            .filter(|(_, p)| p.is_trainable())
+            .collect()
+    }
+
+    /// Number of weights.
+    pub fn param_count(&self) -> usize {
+        self.params().iter().map(|(_, p)| p.numel()).sum()
+    }
+}
+
+/// The discriminator's shared trunk: four conv -> LeakyReLU -> Dropout blocks, then Flatten.
+pub struct DiscriminatorTrunk<B: Backend> {
+    pub convs: Vec<Conv2d<B>>,
+    pub dropouts: Vec<Dropout>,
+}
+
+impl<B: Backend> DiscriminatorTrunk<B> {
+    /// The Keras trunk with fresh weights (Glorot uniform, Keras' default).
+    pub fn new(be: &B, seeds: &mut Seeds) -> Result<Self> {
+        let mut convs = Vec::new();
+        let mut dropouts = Vec::new();
+        let mut c_in = 1;
+        for (filters, stride) in [(32, 2), (64, 1), (128, 2), (256, 1)] {
+            convs.push(
+                Conv2d::new(be, c_in, filters, (3, 3), seeds)?
+                    .stride((stride, stride))
+                    .padding(Padding::Same)
+                    .activation(Activation::LeakyRelu(LEAKY_SLOPE)),
+            );
+            dropouts.push(Dropout::new(DROPOUT, seeds)?);
+            c_in = filters;
+        }
+        Ok(DiscriminatorTrunk { convs, dropouts })
+    }
+
+    /// How many dropout masks each Dropout layer has drawn (to resume a run exactly).
+    pub fn dropout_calls(&self) -> u64 {
+        self.dropouts.first().map_or(0, Dropout::calls)
+    }
+
+    /// Sets every Dropout layer's mask counter.
+    pub fn set_dropout_calls(&self, calls: u64) {
+        for d in &self.dropouts {
+            d.set_calls(calls);
+        }
+    }
+}
+
+impl<B: Backend> Module<B> for DiscriminatorTrunk<B> {
+    fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
+        let mut y = x.clone();
+        for (conv, dropout) in self.convs.iter().zip(&self.dropouts) {
+            y = dropout.forward(&conv.forward(&y, mode)?, mode)?;
+        }
+        y.flatten()
+    }
+
+    fn kind(&self) -> String {
+        "DiscriminatorTrunk".into()
+    }
+
+    fn params(&self) -> Vec<NamedParam<B>> {
+        self.convs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, conv)| {
+                let layer = if i == 0 {
+                    "conv2d".to_string()
+                } else {
+                    format!("conv2d_{i}")
+                };
+                conv.params()
+                    .into_iter()
+                    .map(move |(n, p)| (format!("{layer}.{n}"), p))
+            })
+            .collect()
+    }
+}
+
+/// Trunk plus the two heads. As a [`Module`] its output is `[n, 11]`: the real/fake
+/// logit followed by the ten digit logits; [`Discriminator::heads`] splits them.
+pub struct Discriminator<B: Backend> {
+    pub trunk: DiscriminatorTrunk<B>,
+    /// Real/fake logit (Keras `generation`, sigmoid in the loss).
+    pub fake: Dense<B>,
+    /// Digit logits (Keras `auxiliary`, softmax in the loss).
+    pub aux: Dense<B>,
+}
+
+impl<B: Backend> Discriminator<B> {
+    /// The Keras discriminator with fresh weights.
+    pub fn new(be: &B, seeds: &mut Seeds) -> Result<Self> {
+        Ok(Discriminator {
+            trunk: DiscriminatorTrunk::new(be, seeds)?,
+            fake: Dense::new(be, FEATURES, 1, seeds)?,
+            aux: Dense::new(be, FEATURES, CLASSES, seeds)?,
+        })
+    }
+
+    /// `(real/fake logits [n, 1], digit logits [n, 10])`.
+    pub fn heads(&self, x: &Tensor<B>, mode: Mode) -> Result<(Tensor<B>, Tensor<B>)> {
+        let features = self.trunk.forward(x, mode)?;
+        Ok((
+            self.fake.forward(&features, mode)?,
+            self.aux.forward(&features, mode)?,
+        ))
+    }
+}
+
+impl<B: Backend> Module<B> for Discriminator<B> {
+    fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
+        let (fake, aux) = self.heads(x, mode)?;
+        Tensor::concat(&[fake, aux], -1)
+    }
+
+    fn kind(&self) -> String {
+        "Discriminator".into()
+    }
+
+    fn params(&self) -> Vec<NamedParam<B>> {
+        let prefixed = |prefix: &'static str, params: Vec<NamedParam<B>>| {
+            params
+                .into_iter()
+                .map(move |(n, p)| (format!("{prefix}.{n}"), p))
+        };
+        prefixed("trunk", self.trunk.params())
+            .chain(prefixed("fake", self.fake.params()))
+            .chain(prefixed("aux", self.aux.params()))
+            .collect()
+    }
+}
+
+/// Losses and accuracies of one iteration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AcganStats {
+    /// D's real/fake binary cross-entropy over the joined batch.
+    pub d_fake_loss: f32,
+    /// D's digit cross-entropy over the joined batch.
+    pub d_aux_loss: f32,
+    /// Share of real and generated images D told apart (logit > 0 means real).
+    pub d_acc: f32,
+    /// Share of the real images whose digit D's auxiliary head got right.
+    pub aux_acc_real: f32,
+    pub g_fake_loss: f32,
+    pub g_aux_loss: f32,
+}
+
+impl AcganStats {
+    /// D's total loss (what Keras reports first).
+    pub fn d_loss(&self) -> f32 {
+        self.d_fake_loss + self.d_aux_loss
+    }
+
+    /// G's total loss.
+    pub fn g_loss(&self) -> f32 {
+        self.g_fake_loss + self.g_aux_loss
+    }
+}
+
+/// `n` digits uniform on 0..10, reproducible from `seed`.
+pub fn sample_labels(n: usize, seed: u64) -> Vec<usize> {
+    let dist = Distribution::Uniform {
+        low: 0.0,
+        high: CLASSES as f32,
+    };
+    (0..n)
+        .map(|i| (tensor::random::sample(dist, seed, i as u32) as usize).min(CLASSES - 1))
+        .collect()
+}
+
+fn argmax(row: &[f32]) -> usize {
+    crate::classifier::argmax(row)
+}
+
+/// Generator, discriminator, their optimizers and the step count.
+pub struct Acgan<B: Backend> {
+    pub backend: B,
+    pub generator: Generator<B>,
+    pub discriminator: Discriminator<B>,
+    pub opt_g: Adam<B>,
+    pub opt_d: Adam<B>,
+    pub config: AcganConfig,
+    pub step: u64,
+}
+
+impl<B: Backend> Acgan<B> {
+    /// Fresh weights from `config.seed`.
+    pub fn new(backend: B, config: AcganConfig) -> Result<Self> {
+        if config.batch_size == 0 {
+            return Err(Error::argument("acgan", "--batch-size must be positive"));
+        }
+        let mut seeds = Seeds::new(config.seed);
+        let generator = Generator::new(&backend, &mut seeds)?;
+        let discriminator = Discriminator::new(&backend, &mut seeds)?;
+        let opt = || Adam::new(config.lr).beta1(config.beta1);
+        Ok(Acgan {
+            backend,
+            generator,
+            discriminator,
+            opt_g: opt(),
+            opt_d: opt(),
+            config,
+            step: 0,
+        })
+    }
+
+    /// Latent vectors `[count, 100]`, uniform on [-1, 1] as the Keras example.
+    pub fn noise(&self, count: usize, seed: u64) -> Result<Tensor<B>> {
+        Tensor::uniform(&self.backend, [count, LATENT], -1.0, 1.0, seed)
+    }
+
+    fn step_seed(&self, stream: u64) -> u64 {
+        self.config
+            .seed
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .wrapping_add(self.step.wrapping_mul(8).wrapping_add(stream))
+    }
+
+    /// Images `[n, 28, 28, 1]` in [-1, 1] for `z` and `labels`, in inference mode.
+    pub fn generate(&self, z: &Tensor<B>, labels: &[usize]) -> Result<Tensor<B>> {
+        no_grad(|| self.generator.forward(z, labels, Mode::Eval))
+    }
+
+    /// One iteration on real images `[batch, 28, 28, 1]` in [-1, 1] and their digits.
+    pub fn train_step(&mut self, real: &Tensor<B>, labels: &[usize]) -> Result<AcganStats> {
+        let batch = labels.len();
+        if real.dims() != [batch, 28, 28, 1] {
+            return Err(Error::shape(
+                "acgan",
+                &[real.shape()],
+                format!("expected [{batch}, 28, 28, 1] real images"),
+            ));
+        }
+        let mut stats = AcganStats::default();
+
+        // D: real (target 0.95, true digit) joined with generated (target 0, sampled digit).
+        let sampled = sample_labels(batch, self.step_seed(0));
+        let fake = self.generate(&self.noise(batch, self.step_seed(1))?, &sampled)?;
+        let x = Tensor::concat(&[real.clone(), fake], 0)?;
+        let (fake_logits, class_logits) = self.discriminator.heads(&x, Mode::Train)?;
+        let mut target = vec![self.config.soft_real; batch];
+        target.resize(2 * batch, 0.0);
+        let target = Tensor::from_vec(&self.backend, target, [2 * batch, 1])?;
+        let aux_target: Vec<usize> = labels.iter().chain(&sampled).copied().collect();
+        let d_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
+        let d_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &aux_target)?;
+        let grads = d_fake.add(&d_aux)?.backward()?;
+        self.opt_d
+            .step(&self.discriminator.trainable_params(), &grads)?;
+        stats.d_fake_loss = d_fake.to_scalar()?;
+        stats.d_aux_loss = d_aux.to_scalar()?;
+        let logits = fake_logits.to_vec()?;
+        let told_apart = logits
+            .iter()
+            .enumerate()
+            .filter(|&(i, &l)| (l > 0.0) == (i < batch))
+            .count();
+        stats.d_acc = told_apart as f32 / (2 * batch) as f32;
+        let classes = class_logits.narrow(0, 0, batch)?.to_vec()?;
+        let right = classes
+            .chunks(CLASSES)
+            .zip(labels)
+            .filter(|(row, l)| argmax(row) == **l)
+            .count();
+        stats.aux_acc_real = right as f32 / batch as f32;
+
+        // G: twice the batch through the frozen D, target 1 and the sampled digits.
+        self.discriminator.set_trainable(false);
+        let result = (|| -> Result<(f32, f32)> {
+            let n = 2 * batch;
+            let sampled = sample_labels(n, self.step_seed(2));
+            let z = self.noise(n, self.step_seed(3))?;
+            let images = self.generator.forward(&z, &sampled, Mode::Train)?;
+            let (fake_logits, class_logits) = self.discriminator.heads(&images, Mode::Train)?;
+            let target = Tensor::ones(&self.backend, fake_logits.shape().clone())?;
+            let g_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
+            let g_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &sampled)?;
+            let grads = g_fake.add(&g_aux)?.backward()?;
+            self.opt_g
+                .step(&self.generator.trainable_params(), &grads)?;
+            Ok((g_fake.to_scalar()?, g_aux.to_scalar()?))
+        })();
+        self.discriminator.set_trainable(true);
+        (stats.g_fake_loss, stats.g_aux_loss) = result?;
+        self.step += 1;
+        Ok(stats)
+    }
+
+    /// Everything needed to resume: both models, both optimizers, the step count and
+    /// the dropout mask counter.
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        let mut ck = Checkpoint::new();
+        ck.insert_module("generator.embedding.", &self.generator.embedding)?;
+        ck.insert_module("generator.cnn.", &self.generator.cnn)?;
+        ck.insert_module("discriminator.", &self.discriminator)?;
+        ck.insert_optimizer("opt_g.", &self.opt_g)?;
+        ck.insert_optimizer("opt_d.", &self.opt_d)?;
+        ck.metadata.insert("model".into(), "acgan".into());
+        ck.metadata.insert("step".into(), self.step.to_string());
+        ck.metadata
+            .insert("seed".into(), self.config.seed.to_string());
+        ck.metadata.insert(
+            "dropout_calls".into(),
+            self.discriminator.trunk.dropout_calls().to_string(),
+        );
+        Ok(ck)
+    }
+
+    fn check_model(ck: &Checkpoint) -> Result<()> {
+        if ck.metadata.get("model").map(String::as_str) != Some("acgan") {
+            return Err(Error::argument(
+                "acgan",
+                "checkpoint was not written by the acgan model",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Restores a checkpoint written by [`Acgan::checkpoint`].
+    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
+        Self::check_model(ck)?;
+        self.restore_generator(ck)?;
+        ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
+        ck.restore_optimizer("opt_g.", &mut self.opt_g, &self.backend)?;
+        ck.restore_optimizer("opt_d.", &mut self.opt_d, &self.backend)?;
+        let number = |key: &str| -> Result<u64> {
+            ck.metadata
+                .get(key)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| Error::argument("acgan", format!("checkpoint has no {key}")))
+        };
+        self.step = number("step")?;
+        self.discriminator
+            .trunk
+            .set_dropout_calls(number("dropout_calls")?);
+        Ok(())
+    }
+
+    /// Restores only the generator (for sampling from a checkpoint).
+    pub fn restore_generator(&mut self, ck: &Checkpoint) -> Result<()> {
+        Self::check_model(ck)?;
+        ck.restore_module(
+            "generator.embedding.",
+            &self.generator.embedding,
+            &self.backend,
+        )?;
+        ck.restore_module("generator.cnn.", &self.generator.cnn, &self.backend)
+    }
+}

@@ -1,0 +1,372 @@
+//! Training and sampling driver of the `acgan` binary.
+
+use crate::acgan::{Acgan, AcganConfig, AcganStats, CLASSES, PIXELS};
+use crate::cli::CommonArgs;
+use crate::plot::{Series, image_grid, line_chart, save_png};
+use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
+use clap::Args;
+use datasets::{BatchSampler, Mnist};
+use nn::Checkpoint;
+use std::path::{Path, PathBuf};
+use tensor::{Backend, Error, Result, Tensor};
+
+/// Default batch size: smaller than Keras' 100 so that the default CPU run fits in
+/// about 25 minutes (the generator is trained on twice the batch).
+pub const DEFAULT_BATCH: usize = 32;
+/// Default number of iterations: 0.37 it/s at batch 32 on the 2-core CPU build
+/// machine, so about 24 minutes with the grids and the export.
+pub const DEFAULT_STEPS: u64 = 520;
+/// Images written to `samples.idx3-ubyte` at the end of a run (100 per digit).
+pub const EXPORT_COUNT: usize = 1000;
+
+/// Options of the `acgan` binary beyond [`CommonArgs`].
+#[derive(Args, Clone, Debug)]
+pub struct AcganOptions {
+    /// Generated digits written to samples.idx3-ubyte at the end (the same number of each
+    /// digit; 0: no export).
+    #[arg(long, default_value_t = EXPORT_COUNT)]
+    pub export_count: usize,
+    /// Columns of the sample grids: each row shows one digit in this many styles (0: no
+    /// grids).
+    #[arg(long, default_value_t = 10)]
+    pub grid_columns: usize,
+}
+
+impl Default for AcganOptions {
+    fn default() -> Self {
+        AcganOptions {
+            export_count: EXPORT_COUNT,
+            grid_columns: 10,
+        }
+    }
+}
+
+fn data_err(e: datasets::DatasetError) -> Error {
+    Error::Io {
+        path: "MNIST".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct AcganReport {
+    pub dir: PathBuf,
+    pub steps: u64,
+    pub steps_per_sec: f64,
+    pub last: AcganStats,
+    pub interrupted: bool,
+}
+
+/// Trains the ACGAN as the binary does and writes everything into the run directory.
+pub fn train<B: Backend>(
+    backend: B,
+    args: &CommonArgs,
+    opts: &AcganOptions,
+) -> Result<AcganReport> {
+    let mnist = match &args.data_dir {
+        Some(dir) => Mnist::from_dir(dir),
+        None => Mnist::bundled(),
+    }
+    .map_err(data_err)?;
+    let train = &mnist.train;
+    let pixels = train.to_f32_signed();
+    let config = AcganConfig {
+        batch_size: args.batch_size.unwrap_or(DEFAULT_BATCH),
+        lr: args.lr.unwrap_or(2e-4),
+        seed: args.seed,
+        ..AcganConfig::default()
+    };
+    let mut gan = Acgan::new(backend.clone(), config.clone())?;
+    if config.batch_size > train.len() {
+        return Err(Error::argument(
+            "acgan",
+            format!(
+                "--batch-size {} is larger than the {} training images",
+                config.batch_size,
+                train.len()
+            ),
+        ));
+    }
+    let batches_per_epoch = (train.len() / config.batch_size).max(1) as u64;
+    let total = match (args.steps, args.epochs) {
+        (Some(s), _) => s,
+        (None, Some(e)) => e * batches_per_epoch,
+        (None, None) => DEFAULT_STEPS,
+    };
+    if let Some(path) = &args.resume {
+        gan.restore(&Checkpoint::load(path)?)?;
+        eprintln!("resumed from {} at step {}", path.display(), gan.step);
+    }
+    let dir = run_dir("acgan", args.out.as_deref())?;
+    eprintln!(
+        "acgan: backend {}, {} training images, batch {} (generator: {}), {} steps, run directory {}",
+        backend.name(),
+        train.len(),
+        config.batch_size,
+        2 * config.batch_size,
+        total,
+        dir.display()
+    );
+    let sampler = BatchSampler::new(train.len(), config.batch_size)
+        .map_err(data_err)?
+        .shuffle(config.seed)
+        .drop_last(true);
+    let metrics = MetricsLog::new(&dir);
+    let stop = StopFlag::install();
+    let (grid_z, grid_labels) = grid_inputs(&gan, None, opts.grid_columns, config.seed ^ 0x5eed)?;
+    let sample_every = args.sample_every.unwrap_or(100);
+    let progress = Progress::new(gan.step, total, args.quiet);
+    let mut last = AcganStats::default();
+    let mut order: Option<(u64, Vec<usize>)> = None;
+    let mut interrupted = false;
+    while gan.step < total {
+        if stop.is_set() {
+            interrupted = true;
+            break;
+        }
+        let step = gan.step;
+        let epoch = step / batches_per_epoch;
+        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            order = Some((epoch, sampler.order(epoch)));
+        }
+        let within = (step % batches_per_epoch) as usize * config.batch_size;
+        let idx = &order.as_ref().expect("set above").1[within..within + config.batch_size];
+        let batch = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
+        let real = Tensor::from_vec(&backend, batch, [config.batch_size, 28, 28, 1])?;
+        let labels: Vec<usize> = idx.iter().map(|&i| train.labels[i] as usize).collect();
+        let stats = gan.train_step(&real, &labels)?;
+        check_finite("discriminator loss", stats.d_loss(), step)?;
+        check_finite("generator loss", stats.g_loss(), step)?;
+        last = stats;
+        let done = gan.step;
+        let log_now = done % args.log_every.max(1) == 0 || done == total;
+        if log_now {
+            metrics.append(&serde_json::json!({
+                "step": done,
+                "d_loss": stats.d_loss(),
+                "d_fake_loss": stats.d_fake_loss,
+                "d_aux_loss": stats.d_aux_loss,
+                "d_acc": stats.d_acc,
+                "aux_acc_real": stats.aux_acc_real,
+                "g_loss": stats.g_loss(),
+                "g_fake_loss": stats.g_fake_loss,
+                "g_aux_loss": stats.g_aux_loss,
+                "steps_per_sec": progress.rate(done),
+            }))?;
+        }
+        progress.update(
+            done,
+            &format!(
+                "D loss {:.3} (fake {:.3} aux {:.3}) acc {:.0}% aux acc {:.0}% G loss {:.3}",
+                stats.d_loss(),
+                stats.d_fake_loss,
+                stats.d_aux_loss,
+                100.0 * stats.d_acc,
+                100.0 * stats.aux_acc_real,
+                stats.g_loss()
+            ),
+            log_now && done % (args.log_every.max(1) * 10) == 0,
+        );
+        if opts.grid_columns > 0 && sample_every > 0 && done % sample_every == 0 {
+            save_grid(
+                &gan,
+                &grid_z,
+                &grid_labels,
+                &dir.join("samples").join(format!("step_{done:06}.png")),
+            )?;
+        }
+        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
+            gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
+        }
+    }
+    progress.finish();
+    let steps_per_sec = progress.rate(gan.step);
+    gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
+    if opts.grid_columns > 0 {
+        save_grid(&gan, &grid_z, &grid_labels, &dir.join("samples.png"))?;
+    }
+    if opts.export_count > 0 {
+        export_samples(
+            &gan,
+            &export_labels(opts.export_count, None),
+            config.seed ^ 0xe4_0a7,
+            &dir.join("samples.idx3-ubyte"),
+            &dir.join("samples-labels.idx1-ubyte"),
+        )?;
+    }
+    plot_losses(&metrics, &dir.join("loss.png"))?;
+    Ok(AcganReport {
+        dir,
+        steps: gan.step,
+        steps_per_sec,
+        last,
+        interrupted,
+    })
+}
+
+/// Inputs of a grid of 10 rows and `columns` columns: row r shows digit r (or every row
+/// digit `class` when given). Without a class the columns share their latent vectors
+/// across rows, so a column keeps its style.
+pub fn grid_inputs<B: Backend>(
+    gan: &Acgan<B>,
+    class: Option<usize>,
+    columns: usize,
+    seed: u64,
+) -> Result<(Tensor<B>, Vec<usize>)> {
+    let columns = columns.max(1);
+    let n = CLASSES * columns;
+    let labels: Vec<usize> = match class {
+        Some(k) => vec![k; n],
+        None => (0..n).map(|i| i / columns).collect(),
+    };
+    let z = match class {
+        // A single digit: every cell a different style of it.
+        Some(_) => gan.noise(n, seed)?,
+        None => {
+            let row = gan.noise(columns, seed)?;
+            Tensor::concat(&vec![row; CLASSES], 0)?
+        }
+    };
+    Ok((z, labels))
+}
+
+/// A grid of the generator's images for `z` and `labels`, 10 rows.
+pub fn save_grid<B: Backend>(
+    gan: &Acgan<B>,
+    z: &Tensor<B>,
+    labels: &[usize],
+    path: &Path,
+) -> Result<()> {
+    let images = gan.generate(z, labels)?.to_vec()?;
+    let columns = labels.len().div_ceil(CLASSES).max(1);
+    save_png(
+        path,
+        &image_grid(&images, 28, 28, CLASSES, columns, (-1.0, 1.0), 2),
+    )
+}
+
+/// `count` labels: the same number of each digit in order, or all `class`.
+pub fn export_labels(count: usize, class: Option<usize>) -> Vec<usize> {
+    match class {
+        Some(k) => vec![k; count],
+        None => (0..count).map(|i| i * CLASSES / count.max(1)).collect(),
+    }
+}
+
+/// Writes generated images for `labels` as an MNIST IDX file (uint8, 28x28) and the
+/// labels each was asked for as an IDX label file.
+pub fn export_samples<B: Backend>(
+    gan: &Acgan<B>,
+    labels: &[usize],
+    seed: u64,
+    images_path: &Path,
+    labels_path: &Path,
+) -> Result<()> {
+    let mut bytes = Vec::with_capacity(labels.len() * PIXELS);
+    for (i, chunk) in labels.chunks(100).enumerate() {
+        let z = gan.noise(chunk.len(), seed.wrapping_add(i as u64))?;
+        bytes.extend(datasets::normalize::signed_to_u8(
+            &gan.generate(&z, chunk)?.to_vec()?,
+        ));
+    }
+    datasets::write_idx_images(images_path, &bytes, labels.len(), 28, 28).map_err(data_err)?;
+    let asked: Vec<u8> = labels.iter().map(|&l| l as u8).collect();
+    datasets::write_idx_labels(labels_path, &asked).map_err(data_err)
+}
+
+/// `x.idx3-ubyte` -> `x-labels.idx1-ubyte` (any other name: `-labels.idx1-ubyte` appended).
+pub fn labels_path_for(images: &Path) -> PathBuf {
+    let name = images
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".idx3-ubyte").unwrap_or(&name);
+    images.with_file_name(format!("{stem}-labels.idx1-ubyte"))
+}
+
+/// Loss curves of D and G from the metrics log.
+pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
+    let records = metrics.read_all()?;
+    if records.is_empty() {
+        return Ok(());
+    }
+    let series = |key: &str, name: &str| Series {
+        name: name.into(),
+        points: records
+            .iter()
+            .filter_map(|r| Some((r["step"].as_f64()?, r[key].as_f64()?)))
+            .collect(),
+    };
+    line_chart(
+        path,
+        "ACGAN on MNIST",
+        "iteration",
+        "loss",
+        &[
+            series("d_fake_loss", "D real/fake (BCE)"),
+            series("d_aux_loss", "D digit (CE)"),
+            series("g_fake_loss", "G real/fake (BCE)"),
+            series("g_aux_loss", "G digit (CE)"),
+        ],
+    )
+}
+
+/// `acgan sample`: images from a checkpoint's generator into an IDX file, the asked-for
+/// labels beside it, and a PNG grid of 10 rows and `columns` columns (one row per digit,
+/// or only digit `class`).
+pub fn sample<B: Backend>(
+    backend: B,
+    checkpoint: &Path,
+    class: Option<usize>,
+    count: usize,
+    columns: usize,
+    seed: u64,
+    output: &Path,
+) -> Result<()> {
+    if let Some(k) = class.filter(|&k| k >= CLASSES) {
+        return Err(Error::argument(
+            "acgan",
+            format!("--class {k} is not a digit (0-9)"),
+        ));
+    }
+    let ck = Checkpoint::load(checkpoint)?;
+    let mut gan = Acgan::new(backend, AcganConfig::default())?;
+    gan.restore_generator(&ck)?;
+    export_samples(
+        &gan,
+        &export_labels(count, class),
+        seed,
+        output,
+        &labels_path_for(output),
+    )?;
+    let (z, labels) = grid_inputs(&gan, class, columns, seed ^ 0x5eed)?;
+    if columns == 0 {
+        return Ok(());
+    }
+    save_grid(&gan, &z, &labels, &output.with_extension("png"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_labels_are_balanced_and_ordered() {
+        let l = export_labels(1000, None);
+        assert_eq!(l.len(), 1000);
+        for d in 0..10 {
+            assert_eq!(l.iter().filter(|&&x| x == d).count(), 100);
+            assert_eq!(l[d * 100], d);
+        }
+        assert_eq!(export_labels(3, Some(7)), vec![7, 7, 7]);
+        assert_eq!(
+            labels_path_for(Path::new("a/samples.idx3-ubyte")),
+            Path::new("a/samples-labels.idx1-ubyte")
+        );
+        assert_eq!(
+            labels_path_for(Path::new("x.bin")),
+            Path::new("x.bin-labels.idx1-ubyte")
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! A classifier turned generator (SEEDS.md section 6): softmax regression run
+//! backwards, from a one-hot digit label to a 784-pixel image.
+//!
+//! Input x: a one-hot label `[n, 10]`; W `[10, 784]` and b `[784]` start at zero;
+//! y = softmax(x W + b) over the 784 pixels; loss = -sum(image * log y), summed over
+//! the batch as the article's `tf.reduce_sum`; plain gradient descent, lr 0.01,
+//! 1000 iterations of batch 100. Feeding `[0, 1, 0, ..., 0]` then gives y, a
+//! picture of a "1" (once reshaped to 28x28 and scaled up for display).
+//!
+//! The article uses the raw pixel values (in [0, 1]) as the "labels" of the
+//! cross-entropy, and so do we by default. They do not sum to 1, but
+//! `-sum(image * log y) = ink * CE(image / ink, y)` with `ink = sum(image)`: the loss is a
+//! cross-entropy between distributions over the pixels, weighted by each image's ink
+//! (about 100 for MNIST), and its minimiser for each label is still the (ink-weighted)
+//! mean distribution of ink, which is the intent. `--normalize-targets` divides each
+//! image by its ink first, a textbook cross-entropy; that also divides the gradient by
+//! about 100, and at the article's lr 0.01 and 1000 iterations y is then far from
+//! converged: washed-out digits that the project's classifier mostly calls 8
+//! (it needs some 5000 iterations, or a learning rate near 1).
+
+use crate::cli::CommonArgs;
+use crate::plot::{Series, image_grid, line_chart, save_png};
+use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
+use datasets::{BatchSampler, Mnist};
+use nn::{Checkpoint, Dense, Init, Mode, Module, Optimizer, Seeds, Sgd};
+use std::path::{Path, PathBuf};
+use tensor::{Backend, Error, Result, Tensor, no_grad};
+
+/// Iterations of the article.
+pub const DEFAULT_STEPS: u64 = 1000;
+/// Batch size of the article.
+pub const DEFAULT_BATCH: usize = 100;
+/// Learning rate of the article.
+pub const DEFAULT_LR: f32 = 0.01;
+/// Digits.
+pub const CLASSES: usize = 10;
+/// Pixels per image.
+pub const PIXELS: usize = 784;
+
+fn data_err(e: datasets::DatasetError) -> Error {
+    Error::Io {
+        path: "MNIST".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// The reversed softmax regression and its optimizer.
+pub struct LabelToImage<B: Backend> {
+    pub backend: B,
+    /// W `[10, 784]` and b `[784]`, both zero at first (as the article's `tf.zeros`).
+    pub layer: Dense<B>,
+    pub opt: Sgd<B>,
+    pub step: u64,
+    /// Whether target images are normalised to sum to 1 (otherwise the raw pixels, as
+    /// the article).
+    pub normalize: bool,
+}
+
+impl<B: Backend> LabelToImage<B> {
+    /// Zero weights, plain gradient descent with learning rate `lr`.
+    pub fn new(backend: B, lr: f32) -> Result<Self> {
+        let layer = Dense::with_init(
+            &backend,
+            CLASSES,
+            PIXELS,
+            Init::Zeros,
+            true,
+            &mut Seeds::new(0),
+        )?;
+        Ok(LabelToImage {
+            backend,
+            layer,
+            opt: Sgd::new(lr),
+            step: 0,
+            normalize: false,
+        })
+    }
+
+    /// One gradient-descent step on `labels` and their `images` (`[n, 784]`, pixels in
+    /// [0, 1]); returns the loss summed over the batch.
+    pub fn train_step(&mut self, labels: &[u8], images: &[f32]) -> Result<f32> {
+        let n = labels.len();
+        if images.len() != n * PIXELS {
+            return Err(Error::argument(
+                "label_to_image",
+                format!("{} pixels for {n} labels", images.len()),
+            ));
+        }
+        let ids: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+        let x = Tensor::one_hot(&self.backend, &ids, CLASSES)?;
+        // With `normalize`, each image is divided by its ink: a distribution over the pixels.
+        let mut target = images.to_vec();
+        if self.normalize {
+            for row in target.chunks_mut(PIXELS) {
+                let ink: f32 = row.iter().sum();
+                let ink = ink.max(1e-6);
+                row.iter_mut().for_each(|p| *p /= ink);
+            }
+        }
+        let target = Tensor::from_vec(&self.backend, target, [n, PIXELS])?;
+        let log_y = self.layer.forward(&x, Mode::Train)?.log_softmax(-1)?;
+        let loss = target.mul(&log_y)?.sum_all()?.neg()?;
+        let grads = loss.backward()?;
+        self.opt.step(&self.layer.trainable_params(), &grads)?;
+        self.step += 1;
+        loss.to_scalar()
+    }
+
+    /// y = softmax(W + b) for the ten one-hot labels: `[10 * 784]`, each row a distribution.
+    pub fn digits(&self) -> Result<Vec<f32>> {
+        let ids: Vec<usize> = (0..CLASSES).collect();
+        let x = Tensor::one_hot(&self.backend, &ids, CLASSES)?;
+        no_grad(|| self.layer.forward(&x, Mode::Eval)?.softmax(-1))?.to_vec()
+    }
+
+    /// The ten images scaled for display: each stretched to [0, 1].
+    pub fn display_digits(&self) -> Result<Vec<f32>> {
+        Ok(scale_for_display(&self.digits()?))
+    }
+
+    /// W, b, the optimizer and the step count.
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        let mut ck = Checkpoint::new();
+        ck.insert_module("layer.", &self.layer)?;
+        ck.insert_optimizer("opt.", &self.opt)?;
+        ck.metadata.insert("model".into(), "label_to_image".into());
+        ck.metadata.insert("step".into(), self.step.to_string());
+        Ok(ck)
+    }
+
+    /// Restores a checkpoint written by [`LabelToImage::checkpoint`].
+    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
+        if ck.metadata.get("model").map(String::as_str) != Some("label_to_image") {
+            return Err(Error::argument(
+                "label_to_image",
+                "checkpoint was not written by the label_to_image model",
+            ));
+        }
+        ck.restore_module("layer.", &self.layer, &self.backend)?;
+        ck.restore_optimizer("opt.", &mut self.opt, &self.backend)?;
+        self.step = ck
+            .metadata
+            .get("step")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::argument("label_to_image", "checkpoint has no step count"))?;
+        Ok(())
+    }
+}
+
+/// Stretches each 784-pixel image to [0, 1] (its smallest value to 0, its largest to 1):
+/// y's values are tiny probabilities, all above zero.
+pub fn scale_for_display(images: &[f32]) -> Vec<f32> {
+    let mut out = images.to_vec();
+    for row in out.chunks_mut(PIXELS) {
+        let lo = row.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let range = (hi - lo).max(1e-30);
+        row.iter_mut().for_each(|p| *p = (*p - lo) / range);
+    }
+    out
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct LabelToImageReport {
+    pub dir: PathBuf,
+    pub steps: u64,
+    pub steps_per_sec: f64,
+    pub last_loss: f32,
+    /// The ten generated digits scaled for display, `[10 * 784]` in [0, 1].
+    pub digits: Vec<f32>,
+    pub interrupted: bool,
+}
+
+/// Options of the `label_to_image` binary beyond [`CommonArgs`].
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct LabelToImageOptions {
+    /// Divide each target image by its sum (a textbook cross-entropy; needs about 5x the
+    /// iterations or a far larger --lr), instead of the article's raw pixel values.
+    #[arg(long)]
+    pub normalize_targets: bool,
+}
+
+/// Trains as the binary does and writes into the run directory: digits.png (the ten
+/// generated digits), samples.idx3-ubyte and samples-labels.idx1-ubyte (the same
+/// digits with the label each was asked for), metrics.jsonl, loss.png and
+/// checkpoint.safetensors.
+pub fn train<B: Backend>(
+    backend: B,
+    args: &CommonArgs,
+    opts: &LabelToImageOptions,
+) -> Result<LabelToImageReport> {
+    let mnist = match &args.data_dir {
+        Some(dir) => Mnist::from_dir(dir),
+        None => Mnist::bundled(),
+    }
+    .map_err(data_err)?;
+    let train = &mnist.train;
+    let pixels = train.to_f32_unit();
+    let batch = args.batch_size.unwrap_or(DEFAULT_BATCH);
+    if batch == 0 {
+        return Err(Error::argument(
+            "label_to_image",
+            "--batch-size must be positive",
+        ));
+    }
+    let batches_per_epoch = (train.len() / batch).max(1) as u64;
+    let total = match (args.steps, args.epochs) {
+        (Some(s), _) => s,
+        (None, Some(e)) => e * batches_per_epoch,
+        (None, None) => DEFAULT_STEPS,
+    };
+    let mut model = LabelToImage::new(backend.clone(), args.lr.unwrap_or(DEFAULT_LR))?;
+    model.normalize = opts.normalize_targets;
+    if let Some(path) = &args.resume {
+        model.restore(&Checkpoint::load(path)?)?;
+        eprintln!("resumed from {} at step {}", path.display(), model.step);
+    }
+    let dir = run_dir("label_to_image", args.out.as_deref())?;
+    eprintln!(
+        "label_to_image: backend {}, {} training images, batch {batch}, {total} steps, run directory {}",
+        backend.name(),
+        train.len(),
+        dir.display()
+    );
+    let sampler = BatchSampler::new(train.len(), batch)
+        .map_err(data_err)?
+        .shuffle(args.seed)
+        .drop_last(true);
+    let metrics = MetricsLog::new(&dir);
+    let stop = StopFlag::install();
+    let sample_every = args.sample_every.unwrap_or(0);
+    let progress = Progress::new(model.step, total, args.quiet);
+    let mut order: Option<(u64, Vec<usize>)> = None;
+    let mut last_loss = f32::NAN;
+    let mut interrupted = false;
+    while model.step < total {
+        if stop.is_set() {
+            interrupted = true;
+            break;
+        }
+        let step = model.step;
+        let epoch = step / batches_per_epoch;
+        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            order = Some((epoch, sampler.order(epoch)));
+        }
+        let within = (step % batches_per_epoch) as usize * batch;
+        let idx = &order.as_ref().expect("set above").1[within..within + batch];
+        let images = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
+        let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
+        let loss = model.train_step(&labels, &images)?;
+        check_finite("loss", loss, step)?;
+        last_loss = loss;
+        let done = model.step;
+        let log_now = done % args.log_every.max(1) == 0 || done == total;
+        if log_now {
+            metrics.append(&serde_json::json!({
+                "step": done,
+                "loss": loss,
+                "steps_per_sec": progress.rate(done),
+            }))?;
+        }
+        progress.update(
+            done,
+            &format!("loss {loss:.2}"),
+            log_now && done % (args.log_every.max(1) * 10) == 0,
+        );
+        if sample_every > 0 && done % sample_every == 0 {
+            save_digits(
+                &model.display_digits()?,
+                &dir.join("samples").join(format!("step_{done:06}.png")),
+            )?;
+        }
+        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
+            model
+                .checkpoint()?
+                .save(dir.join("checkpoint.safetensors"))?;
+        }
+    }
+    progress.finish();
+    let steps_per_sec = progress.rate(model.step);
+    model
+        .checkpoint()?
+        .save(dir.join("checkpoint.safetensors"))?;
+    let digits = model.display_digits()?;
+    save_digits(&digits, &dir.join("digits.png"))?;
+    datasets::write_idx_images(
+        dir.join("samples.idx3-ubyte"),
+        &datasets::normalize::unit_to_u8(&digits),
+        CLASSES,
+        28,
+        28,
+    )
+    .map_err(data_err)?;
+    let labels: Vec<u8> = (0..CLASSES as u8).collect();
+    datasets::write_idx_labels(dir.join("samples-labels.idx1-ubyte"), &labels).map_err(data_err)?;
+    plot_losses(&metrics, &dir.join("loss.png"))?;
+    Ok(LabelToImageReport {
+        dir,
+        steps: model.step,
+        steps_per_sec,
+        last_loss,
+        digits,
+        interrupted,
+    })
+}
+
+/// The ten digits in one row, each drawn 4 times larger.
+pub fn save_digits(digits: &[f32], path: &Path) -> Result<()> {
+    save_png(path, &image_grid(digits, 28, 28, 1, CLASSES, (0.0, 1.0), 4))
+}
+
+/// The loss curve from the metrics log.
+pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
+    let records = metrics.read_all()?;
+    if records.is_empty() {
+        return Ok(());
+    }
+    let points = records
+        .iter()
+        .filter_map(|r| Some((r["step"].as_f64()?, r["loss"].as_f64()?)))
+        .collect();
+    line_chart(
+        path,
+        "label -> image (softmax regression backwards)",
+        "iteration",
+        "cross-entropy, summed over the batch",
+        &[Series {
+            name: "loss".into(),
+            points,
+        }],
+    )
+}
