@@ -97,6 +97,9 @@ pub fn line_chart(
     if all.is_empty() {
         return Err(io_err(path, "nothing to plot"));
     }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    }
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in &all {
         x0 = x0.min(x);

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 /// Defaults: Adam 2e-4 (beta1 0.5), batch 32 (the generator trains on 64), 520
 /// iterations: about 25 minutes on a 2-core CPU; Ctrl-C saves and exports.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,

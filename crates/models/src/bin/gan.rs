@@ -11,7 +11,7 @@ use std::process::ExitCode;
 /// vectors), samples.png, samples.idx3-ubyte (1,000 generated digits in MNIST's
 /// format), metrics.jsonl, loss.png and checkpoint.safetensors.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// samples.idx3-ubyte and samples-labels.idx1-ubyte (the same ten digits and their
 /// labels, for `score --labels`), metrics.jsonl, loss.png and checkpoint.safetensors.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,

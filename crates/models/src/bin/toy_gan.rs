@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// samples/step_*.png with --sample-every, metrics.jsonl (losses, generated mean and
 /// std), loss.png and checkpoint.safetensors. --data-dir is not used.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
