@@ -309,10 +309,4 @@ impl<B: Backend> Tensor<B> {
     pub fn to_backend<C: Backend>(&self, backend: &C) -> Result<Tensor<C>> {
         Tensor::from_vec(backend, self.to_vec()?, self.shape().clone())
     }
-
-    pub(crate) fn check_same_backend(&self, other: &Tensor<B>, op: &'static str) -> Result<()> {
-        // Backends are handles; two tensors of one type always share a device in practice.
-        let _ = (other, op);
-        Ok(())
-    }
 }

@@ -20,7 +20,6 @@ impl<B: Backend> Tensor<B> {
     /// Broadcasting `op(self, other)`.
     pub fn binary(&self, other: &Self, op: BinaryOp) -> Result<Self> {
         let name = binary_name(op);
-        self.check_same_backend(other, name)?;
         let out_shape = Shape::broadcast(self.shape(), other.shape(), name)?;
         let layout = BroadcastLayout {
             a_strides: self.shape().broadcast_strides(&out_shape),
