@@ -2,10 +2,12 @@
 
 use crate::acgan::{Acgan, AcganConfig, AcganStats, CLASSES, PIXELS};
 use crate::cli::CommonArgs;
-use crate::plot::{Series, image_grid, line_chart, save_png};
-use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
+use crate::plot::{image_grid, save_png};
+use crate::run::{
+    MetricsLog, Progress, StepBatches, StopFlag, check_finite, data_err, load_mnist, plot_metrics,
+    run_dir,
+};
 use clap::Args;
-use datasets::{BatchSampler, Mnist};
 use nn::Checkpoint;
 use std::path::{Path, PathBuf};
 use tensor::{Backend, Error, Result, Tensor};
@@ -41,13 +43,6 @@ impl Default for AcganOptions {
     }
 }
 
-fn data_err(e: datasets::DatasetError) -> Error {
-    Error::Io {
-        path: "MNIST".into(),
-        reason: e.to_string(),
-    }
-}
-
 /// What a finished run reports.
 #[derive(Debug, Clone)]
 pub struct AcganReport {
@@ -64,11 +59,7 @@ pub fn train<B: Backend>(
     args: &CommonArgs,
     opts: &AcganOptions,
 ) -> Result<AcganReport> {
-    let mnist = match &args.data_dir {
-        Some(dir) => Mnist::from_dir(dir),
-        None => Mnist::bundled(),
-    }
-    .map_err(data_err)?;
+    let mnist = load_mnist(args.data_dir.as_deref())?;
     let train = &mnist.train;
     let pixels = train.to_f32_signed();
     let config = AcganConfig {
@@ -78,17 +69,8 @@ pub fn train<B: Backend>(
         ..AcganConfig::default()
     };
     let mut gan = Acgan::new(backend.clone(), config.clone())?;
-    if config.batch_size > train.len() {
-        return Err(Error::argument(
-            "acgan",
-            format!(
-                "--batch-size {} is larger than the {} training images",
-                config.batch_size,
-                train.len()
-            ),
-        ));
-    }
-    let batches_per_epoch = (train.len() / config.batch_size).max(1) as u64;
+    let mut batches = StepBatches::new("acgan", train.len(), config.batch_size, config.seed)?;
+    let batches_per_epoch = batches.per_epoch();
     let total = match (args.steps, args.epochs) {
         (Some(s), _) => s,
         (None, Some(e)) => e * batches_per_epoch,
@@ -108,17 +90,12 @@ pub fn train<B: Backend>(
         total,
         dir.display()
     );
-    let sampler = BatchSampler::new(train.len(), config.batch_size)
-        .map_err(data_err)?
-        .shuffle(config.seed)
-        .drop_last(true);
     let metrics = MetricsLog::new(&dir);
     let stop = StopFlag::install();
     let (grid_z, grid_labels) = grid_inputs(&gan, None, opts.grid_columns, config.seed ^ 0x5eed)?;
     let sample_every = args.sample_every.unwrap_or(100);
     let progress = Progress::new(gan.step, total, args.quiet);
     let mut last = AcganStats::default();
-    let mut order: Option<(u64, Vec<usize>)> = None;
     let mut interrupted = false;
     while gan.step < total {
         if stop.is_set() {
@@ -126,12 +103,7 @@ pub fn train<B: Backend>(
             break;
         }
         let step = gan.step;
-        let epoch = step / batches_per_epoch;
-        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            order = Some((epoch, sampler.order(epoch)));
-        }
-        let within = (step % batches_per_epoch) as usize * config.batch_size;
-        let idx = &order.as_ref().expect("set above").1[within..within + config.batch_size];
+        let idx = batches.indices(step);
         let batch = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
         let real = Tensor::from_vec(&backend, batch, [config.batch_size, 28, 28, 1])?;
         let labels: Vec<usize> = idx.iter().map(|&i| train.labels[i] as usize).collect();
@@ -287,27 +259,16 @@ pub fn labels_path_for(images: &Path) -> PathBuf {
 
 /// Loss curves of D and G from the metrics log.
 pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
-    let records = metrics.read_all()?;
-    if records.is_empty() {
-        return Ok(());
-    }
-    let series = |key: &str, name: &str| Series {
-        name: name.into(),
-        points: records
-            .iter()
-            .filter_map(|r| Some((r["step"].as_f64()?, r[key].as_f64()?)))
-            .collect(),
-    };
-    line_chart(
+    plot_metrics(
+        metrics,
         path,
         "ACGAN on MNIST",
-        "iteration",
         "loss",
         &[
-            series("d_fake_loss", "D real/fake (BCE)"),
-            series("d_aux_loss", "D digit (CE)"),
-            series("g_fake_loss", "G real/fake (BCE)"),
-            series("g_aux_loss", "G digit (CE)"),
+            ("d_fake_loss", "D real/fake (BCE)"),
+            ("d_aux_loss", "D digit (CE)"),
+            ("g_fake_loss", "G real/fake (BCE)"),
+            ("g_aux_loss", "G digit (CE)"),
         ],
     )
 }

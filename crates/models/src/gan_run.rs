@@ -2,24 +2,19 @@
 
 use crate::cli::CommonArgs;
 use crate::gan::{Gan, GanConfig, LATENT, PIXELS};
-use crate::plot::{Series, image_grid, line_chart, save_png};
-use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
-use datasets::{BatchSampler, Mnist};
+use crate::plot::{image_grid, save_png};
+use crate::run::{
+    MetricsLog, Progress, StepBatches, StopFlag, check_finite, data_err, load_mnist, plot_metrics,
+    run_dir,
+};
 use nn::Checkpoint;
 use std::path::{Path, PathBuf};
-use tensor::{Backend, Error, Result, Tensor};
+use tensor::{Backend, Result, Tensor};
 
 /// Default number of iterations of the headline run.
 pub const DEFAULT_STEPS: u64 = 24_000;
 /// Images written to `samples.idx3-ubyte` at the end of a run.
 pub const EXPORT_COUNT: usize = 1000;
-
-fn data_err(e: datasets::DatasetError) -> Error {
-    Error::Io {
-        path: "MNIST".into(),
-        reason: e.to_string(),
-    }
-}
 
 /// What a finished run reports.
 #[derive(Debug, Clone)]
@@ -57,11 +52,7 @@ pub fn score_samples(samples: &Path, classifier: &Path) -> Result<SampleScore> {
 /// Trains the GAN as the binary does and writes everything into the run directory.
 /// `ema_decay` is the decay of the generator average used for samples (0: none).
 pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Result<GanReport> {
-    let mnist = match &args.data_dir {
-        Some(dir) => Mnist::from_dir(dir),
-        None => Mnist::bundled(),
-    }
-    .map_err(data_err)?;
+    let mnist = load_mnist(args.data_dir.as_deref())?;
     let train = &mnist.train;
     let pixels = train.to_f32_signed();
     let config = GanConfig {
@@ -71,7 +62,8 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
         ema_decay,
         ..GanConfig::default()
     };
-    let batches_per_epoch = (train.len() / config.batch_size).max(1) as u64;
+    let mut batches = StepBatches::new("gan", train.len(), config.batch_size, config.seed)?;
+    let batches_per_epoch = batches.per_epoch();
     let total = match (args.steps, args.epochs) {
         (Some(s), _) => s,
         (None, Some(e)) => e * batches_per_epoch,
@@ -91,10 +83,6 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
         total,
         dir.display()
     );
-    let sampler = BatchSampler::new(train.len(), config.batch_size)
-        .map_err(data_err)?
-        .shuffle(config.seed)
-        .drop_last(true);
     let metrics = MetricsLog::new(&dir);
     let stop = StopFlag::install();
     // Fixed latent vectors: every grid shows the same 100 points of the latent space.
@@ -102,7 +90,6 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
     let sample_every = args.sample_every.unwrap_or(1000);
     let progress = Progress::new(gan.step, total, args.quiet);
     let mut last = Default::default();
-    let mut order: Option<(u64, Vec<usize>)> = None;
     let mut interrupted = false;
     while gan.step < total {
         if stop.is_set() {
@@ -110,12 +97,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
             break;
         }
         let step = gan.step;
-        let epoch = step / batches_per_epoch;
-        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            order = Some((epoch, sampler.order(epoch)));
-        }
-        let within = (step % batches_per_epoch) as usize * config.batch_size;
-        let idx = &order.as_ref().expect("set above").1[within..within + config.batch_size];
+        let idx = batches.indices(step);
         let batch = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
         let real = Tensor::from_vec(&backend, batch, [config.batch_size, PIXELS])?;
         let stats = gan.train_step(&real)?;
@@ -209,26 +191,12 @@ pub fn export_samples<B: Backend>(
 
 /// Loss curves of D and G from the metrics log.
 pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
-    let records = metrics.read_all()?;
-    let series = |key: &str, name: &str| Series {
-        name: name.into(),
-        points: records
-            .iter()
-            .filter_map(|r| Some((r["step"].as_f64()?, r[key].as_f64()?)))
-            .collect(),
-    };
-    if records.is_empty() {
-        return Ok(());
-    }
-    line_chart(
+    plot_metrics(
+        metrics,
         path,
         "MLP GAN on MNIST",
-        "iteration",
         "binary cross-entropy",
-        &[
-            series("d_loss", "discriminator"),
-            series("g_loss", "generator"),
-        ],
+        &[("d_loss", "discriminator"), ("g_loss", "generator")],
     )
 }
 

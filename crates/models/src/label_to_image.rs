@@ -19,9 +19,11 @@
 //! (it needs some 5000 iterations, or a learning rate near 1).
 
 use crate::cli::CommonArgs;
-use crate::plot::{Series, image_grid, line_chart, save_png};
-use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
-use datasets::{BatchSampler, Mnist};
+use crate::plot::{image_grid, save_png};
+use crate::run::{
+    MetricsLog, Progress, StepBatches, StopFlag, check_finite, data_err, load_mnist, plot_metrics,
+    run_dir,
+};
 use nn::{Checkpoint, Dense, Init, Mode, Module, Optimizer, Seeds, Sgd};
 use std::path::{Path, PathBuf};
 use tensor::{Backend, Error, Result, Tensor, no_grad};
@@ -36,13 +38,6 @@ pub const DEFAULT_LR: f32 = 0.01;
 pub const CLASSES: usize = 10;
 /// Pixels per image.
 pub const PIXELS: usize = 784;
-
-fn data_err(e: datasets::DatasetError) -> Error {
-    Error::Io {
-        path: "MNIST".into(),
-        reason: e.to_string(),
-    }
-}
 
 /// The reversed softmax regression and its optimizer.
 pub struct LabelToImage<B: Backend> {
@@ -190,11 +185,7 @@ pub fn train<B: Backend>(
     args: &CommonArgs,
     opts: &LabelToImageOptions,
 ) -> Result<LabelToImageReport> {
-    let mnist = match &args.data_dir {
-        Some(dir) => Mnist::from_dir(dir),
-        None => Mnist::bundled(),
-    }
-    .map_err(data_err)?;
+    let mnist = load_mnist(args.data_dir.as_deref())?;
     let train = &mnist.train;
     let pixels = train.to_f32_unit();
     let batch = args.batch_size.unwrap_or(DEFAULT_BATCH);
@@ -204,7 +195,8 @@ pub fn train<B: Backend>(
             "--batch-size must be positive",
         ));
     }
-    let batches_per_epoch = (train.len() / batch).max(1) as u64;
+    let mut batches = StepBatches::new("label_to_image", train.len(), batch, args.seed)?;
+    let batches_per_epoch = batches.per_epoch();
     let total = match (args.steps, args.epochs) {
         (Some(s), _) => s,
         (None, Some(e)) => e * batches_per_epoch,
@@ -223,15 +215,10 @@ pub fn train<B: Backend>(
         train.len(),
         dir.display()
     );
-    let sampler = BatchSampler::new(train.len(), batch)
-        .map_err(data_err)?
-        .shuffle(args.seed)
-        .drop_last(true);
     let metrics = MetricsLog::new(&dir);
     let stop = StopFlag::install();
     let sample_every = args.sample_every.unwrap_or(0);
     let progress = Progress::new(model.step, total, args.quiet);
-    let mut order: Option<(u64, Vec<usize>)> = None;
     let mut last_loss = f32::NAN;
     let mut interrupted = false;
     while model.step < total {
@@ -240,12 +227,7 @@ pub fn train<B: Backend>(
             break;
         }
         let step = model.step;
-        let epoch = step / batches_per_epoch;
-        if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            order = Some((epoch, sampler.order(epoch)));
-        }
-        let within = (step % batches_per_epoch) as usize * batch;
-        let idx = &order.as_ref().expect("set above").1[within..within + batch];
+        let idx = batches.indices(step);
         let images = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
         let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
         let loss = model.train_step(&labels, &images)?;
@@ -312,22 +294,11 @@ pub fn save_digits(digits: &[f32], path: &Path) -> Result<()> {
 
 /// The loss curve from the metrics log.
 pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
-    let records = metrics.read_all()?;
-    if records.is_empty() {
-        return Ok(());
-    }
-    let points = records
-        .iter()
-        .filter_map(|r| Some((r["step"].as_f64()?, r["loss"].as_f64()?)))
-        .collect();
-    line_chart(
+    plot_metrics(
+        metrics,
         path,
         "label -> image (softmax regression backwards)",
-        "iteration",
         "cross-entropy, summed over the batch",
-        &[Series {
-            name: "loss".into(),
-            points,
-        }],
+        &[("loss", "loss")],
     )
 }

@@ -193,3 +193,96 @@ pub fn check_finite(name: &str, value: f32, step: u64) -> Result<()> {
         )))
     }
 }
+
+/// A data-set error as the framework's error (the `datasets` crate is a leaf and
+/// knows nothing of `tensor`, so the conversion lives here).
+pub fn data_err(e: datasets::DatasetError) -> Error {
+    Error::Io {
+        path: "data set".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// MNIST from `--data-dir` (standard file names, raw or .gz), else the bundled subset.
+pub fn load_mnist(data_dir: Option<&Path>) -> Result<datasets::Mnist> {
+    match data_dir {
+        Some(dir) => datasets::Mnist::from_dir(dir),
+        None => datasets::Mnist::bundled(),
+    }
+    .map_err(data_err)
+}
+
+/// The mini-batch of every training step: a seeded shuffle per epoch, whole batches
+/// only, derived from the step number alone so a resumed run sees the same data.
+pub struct StepBatches {
+    sampler: datasets::BatchSampler,
+    batch_size: usize,
+    per_epoch: u64,
+    order: Option<(u64, Vec<usize>)>,
+}
+
+impl StepBatches {
+    /// Batches of `batch_size` out of `count` examples, shuffled from `seed`.
+    pub fn new(model: &'static str, count: usize, batch_size: usize, seed: u64) -> Result<Self> {
+        if batch_size == 0 || batch_size > count {
+            return Err(Error::argument(
+                model,
+                format!(
+                    "--batch-size {batch_size} must be between 1 and the {count} training examples"
+                ),
+            ));
+        }
+        let sampler = datasets::BatchSampler::new(count, batch_size)
+            .map_err(data_err)?
+            .shuffle(seed)
+            .drop_last(true);
+        Ok(StepBatches {
+            sampler,
+            batch_size,
+            per_epoch: (count / batch_size) as u64,
+            order: None,
+        })
+    }
+
+    /// Whole batches per epoch.
+    pub fn per_epoch(&self) -> u64 {
+        self.per_epoch
+    }
+
+    /// Example indices of the batch trained at `step`.
+    pub fn indices(&mut self, step: u64) -> &[usize] {
+        let epoch = step / self.per_epoch;
+        if self.order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            self.order = Some((epoch, self.sampler.order(epoch)));
+        }
+        let start = (step % self.per_epoch) as usize * self.batch_size;
+        let order = &self.order.as_ref().expect("set above").1;
+        &order[start..start + self.batch_size]
+    }
+}
+
+/// Line chart of metrics-log columns against `step`: `(key, legend)` per series.
+/// Nothing is drawn for an empty log.
+pub fn plot_metrics(
+    metrics: &MetricsLog,
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    columns: &[(&str, &str)],
+) -> Result<()> {
+    let records = metrics.read_all()?;
+    if records.is_empty() {
+        return Ok(());
+    }
+    let series: Vec<crate::plot::Series> = columns
+        .iter()
+        .map(|(key, name)| crate::plot::Series {
+            name: (*name).into(),
+            points: records
+                .iter()
+                .filter_map(|r| Some((r["step"].as_f64()?, r[*key].as_f64()?)))
+                .collect(),
+        })
+        .collect();
+    crate::plot::line_chart(path, title, "iteration", y_label, &series)
+}

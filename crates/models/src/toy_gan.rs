@@ -623,25 +623,11 @@ pub fn train<B: Backend>(
 
 /// Loss curves of D and G from the metrics log.
 pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
-    let records = metrics.read_all()?;
-    if records.is_empty() {
-        return Ok(());
-    }
-    let series = |key: &str, name: &str| Series {
-        name: name.into(),
-        points: records
-            .iter()
-            .filter_map(|r| Some((r["step"].as_f64()?, r[key].as_f64()?)))
-            .collect(),
-    };
-    line_chart(
+    crate::run::plot_metrics(
+        metrics,
         path,
         "toy 1-D GAN",
-        "iteration",
         "binary cross-entropy",
-        &[
-            series("d_loss", "discriminator"),
-            series("g_loss", "generator"),
-        ],
+        &[("d_loss", "discriminator"), ("g_loss", "generator")],
     )
 }

@@ -127,6 +127,17 @@ fn bad_arguments_and_files_give_clear_errors() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/ck.safetensors"), "{err}");
+    // A batch larger than the data set is refused, not sliced out of range.
+    let out = gan()
+        .args(["--batch-size", "100000", "--steps", "1", "--no-score"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--batch-size 100000") && !err.contains("panicked"),
+        "{err}"
+    );
     let out = gan()
         .args(["--data-dir", "/nonexistent-mnist", "--steps", "1"])
         .output()
