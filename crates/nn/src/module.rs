@@ -51,6 +51,25 @@ pub trait Module<B: Backend>: Send + Sync {
             .collect()
     }
 
+    /// For a nearest-neighbour upsampling layer (Keras `UpSampling2D`): its factors
+    /// `(rows, columns)`. `Sequential` uses this to hand the upsampling to the next layer.
+    fn upsampling_factors(&self) -> Option<(usize, usize)> {
+        None
+    }
+
+    /// `self.forward(x.upsample_nearest2d(size))` computed without materialising the
+    /// upsampled input, when the layer knows a cheaper way; `None` when it does not.
+    /// Implementations must compute the same function as the two steps (up to
+    /// floating-point rounding). `Conv2d` does this for stride-1 SAME convolutions.
+    fn forward_upsampled(
+        &self,
+        _x: &Tensor<B>,
+        _size: (usize, usize),
+        _mode: Mode,
+    ) -> Option<Result<Tensor<B>>> {
+        None
+    }
+
     /// Total number of scalars in the parameters, `(trainable, non_trainable)`.
     fn param_counts(&self) -> (usize, usize) {
         self.params().iter().fold((0, 0), |(t, n), (_, p)| {
@@ -75,5 +94,16 @@ impl<B: Backend, M: Module<B> + ?Sized> Module<B> for Box<M> {
     }
     fn set_trainable(&self, trainable: bool) {
         (**self).set_trainable(trainable)
+    }
+    fn upsampling_factors(&self) -> Option<(usize, usize)> {
+        (**self).upsampling_factors()
+    }
+    fn forward_upsampled(
+        &self,
+        x: &Tensor<B>,
+        size: (usize, usize),
+        mode: Mode,
+    ) -> Option<Result<Tensor<B>>> {
+        (**self).forward_upsampled(x, size, mode)
     }
 }

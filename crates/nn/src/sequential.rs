@@ -141,10 +141,25 @@ fn snake_case(kind: &str) -> String {
 }
 
 impl<B: Backend> Module<B> for Sequential<B> {
+    /// Runs the layers in order. An upsampling layer followed by a layer that can take
+    /// the upsampling over (`Module::forward_upsampled`, e.g. a stride-1 SAME `Conv2d`)
+    /// runs as one step: the same function, without the upsampled tensor.
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
         let mut y = x.clone();
-        for (_, layer) in &self.layers {
+        let mut i = 0;
+        while i < self.layers.len() {
+            let layer = &self.layers[i].1;
+            if let (Some(size), Some((_, next))) =
+                (layer.upsampling_factors(), self.layers.get(i + 1))
+            {
+                if let Some(fused) = next.forward_upsampled(&y, size, mode) {
+                    y = fused?;
+                    i += 2;
+                    continue;
+                }
+            }
             y = layer.forward(&y, mode)?;
+            i += 1;
         }
         Ok(y)
     }

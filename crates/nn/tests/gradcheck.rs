@@ -330,3 +330,23 @@ fn gradcheck_detects_a_wrong_parameter_gradient() {
         },
     );
 }
+
+/// UpSampling2D followed by a 5x5 SAME convolution runs as one phase-decomposed
+/// convolution inside `Sequential`; its gradients by finite differences.
+#[test]
+fn upsampling_then_conv_fused() {
+    let mut seeds = Seeds::new(8);
+    let conv = Conv2d::new(&Cpu, 2, 3, (5, 5), &mut seeds)
+        .unwrap()
+        .padding(Padding::Same)
+        .activation(Activation::Tanh);
+    conv.bias.as_ref().unwrap().set(t(&values(3, 4), &[3]));
+    let model = Sequential::new().add(UpSampling2d::new((2, 2))).add(conv);
+    check_layer(
+        "upsampling + conv",
+        &model,
+        values(2 * 3 * 2 * 2, 5),
+        &[2, 3, 2, 2],
+        Mode::Train,
+    );
+}

@@ -498,3 +498,75 @@ fn keras_kinds_and_layer_names() {
         ]
     );
 }
+
+/// `Sequential` runs UpSampling2D -> stride-1 SAME Conv2D as one phase-decomposed
+/// convolution. Checked against the two steps run separately (the upsampling op, then
+/// the convolution op): values and the gradients of the input, kernel and bias, on odd
+/// sizes, unequal factors and kernel shapes, with and without the rewrite applying.
+#[test]
+fn upsampling_then_same_conv_matches_the_two_steps() {
+    use common::values;
+    // (kernel, factors, input h, w, channels in, out, whether the rewrite applies)
+    let cases = [
+        ((5, 5), (2, 2), 3, 5, 3, 4, true),
+        ((3, 3), (2, 2), 4, 3, 2, 3, false),
+        ((5, 3), (2, 3), 2, 3, 2, 2, true),
+        ((4, 5), (2, 2), 3, 3, 1, 2, true),
+        ((7, 7), (3, 2), 2, 2, 2, 1, true),
+        ((2, 2), (2, 2), 3, 2, 2, 2, false),
+        ((5, 5), (1, 1), 3, 4, 2, 2, false),
+    ];
+    for (seed, (k, f, h, w, ci, co, fused)) in cases.into_iter().enumerate() {
+        let name = format!("kernel {k:?} factors {f:?} input {h}x{w}x{ci}");
+        let mut seeds = Seeds::new(seed as u64);
+        let model = Sequential::new().add(UpSampling2d::new(f)).add(
+            Conv2d::new(&Cpu, ci, co, k, &mut seeds)
+                .unwrap()
+                .padding(Padding::Same)
+                .activation(nn::Activation::Tanh),
+        );
+        let conv = match model.layers()[1].1.params().as_slice() {
+            [(_, kernel), (_, bias)] => (kernel.clone(), bias.clone()),
+            _ => panic!("conv params"),
+        };
+        conv.1.set(t(&values(co, seed as u64 + 9), &[co]));
+        let x = t(&values(2 * h * w * ci, seed as u64), &[2, h, w, ci]).requires_grad();
+        let probe = t(
+            &values(2 * h * f.0 * w * f.1 * co, seed as u64 + 3),
+            &[2, h * f.0, w * f.1, co],
+        );
+
+        let run = |y: tensor::Tensor<Cpu>| {
+            let loss = y.mul(&probe).unwrap().sum_all().unwrap();
+            let g = loss.backward().unwrap();
+            let param = |p: &nn::Param<Cpu>| p.grad(&g).unwrap().to_vec().unwrap();
+            (
+                y.to_vec().unwrap(),
+                g.get(&x).unwrap().to_vec().unwrap(),
+                param(&conv.0),
+                param(&conv.1),
+            )
+        };
+        let got = run(model.forward(&x, Mode::Train).unwrap());
+        let upsampled = x.upsample_nearest2d(f.0, f.1).unwrap();
+        let want = run(model.layers()[1]
+            .1
+            .forward(&upsampled, Mode::Train)
+            .unwrap());
+
+        let conv_layer = model.layers()[1].1.as_ref();
+        assert_eq!(
+            conv_layer.forward_upsampled(&x, f, Mode::Train).is_some(),
+            fused,
+            "{name}: rewrite applies"
+        );
+        let close = |what: &str, a: &[f32], b: &[f32]| {
+            let want: Vec<f64> = b.iter().map(|&v| v as f64).collect();
+            assert_close(&format!("{name}: {what}"), a, &want, 1e-4);
+        };
+        close("output", &got.0, &want.0);
+        close("input gradient", &got.1, &want.1);
+        close("kernel gradient", &got.2, &want.2);
+        close("bias gradient", &got.3, &want.3);
+    }
+}

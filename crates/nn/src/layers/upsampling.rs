@@ -25,4 +25,8 @@ impl<B: Backend> Module<B> for UpSampling2d {
     fn kind(&self) -> String {
         "UpSampling2D".into()
     }
+
+    fn upsampling_factors(&self) -> Option<(usize, usize)> {
+        Some(self.size)
+    }
 }
