@@ -3,6 +3,12 @@
 //   v = beta2 v + (1 - beta2) g^2
 //   p = p - lr_t m / (sqrt(v) + epsilon)
 
+struct AxpbyParams {
+    len: u32,
+    a: f32,
+    b: f32,
+}
+
 struct AdamParams {
     len: u32,
     lr_t: f32,
@@ -30,4 +36,18 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     adam_m[i] = m;
     adam_v[i] = v;
     adam_p[i] = adam_p[i] - ap.lr_t * m / (sqrt(v) + ap.epsilon);
+}
+
+// y = a y + b x, in place (running averages of weights).
+@group(0) @binding(0) var<uniform> xp: AxpbyParams;
+@group(0) @binding(1) var<storage, read_write> axpby_y: array<f32>;
+@group(0) @binding(2) var<storage, read> axpby_x: array<f32>;
+
+@compute @workgroup_size(WG)
+fn axpby(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= xp.len) {
+        return;
+    }
+    axpby_y[i] = xp.a * axpby_y[i] + xp.b * axpby_x[i];
 }

@@ -308,4 +308,15 @@ impl Backend for Cpu {
             step,
         )
     }
+
+    fn axpby(
+        &self,
+        y: &mut Self::Storage,
+        a: f32,
+        x: &Self::Storage,
+        b: f32,
+        len: usize,
+    ) -> Result<()> {
+        optim::axpby(Arc::make_mut(y).as_mut_slice(), a, x, b, len)
+    }
 }

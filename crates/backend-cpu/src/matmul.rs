@@ -62,10 +62,60 @@ pub(crate) fn parallelism_for(m: usize, n: usize, k: usize) -> Parallelism {
 /// `dst (m x n, row-major) = lhs (m x k) @ rhs (k x n)`, or `dst += ...` when
 /// `accumulate`.
 ///
+/// With `Parallelism::Rayon`, the product is cut into one block per thread along its
+/// longer side (rows of `dst` when `m >= n`, else columns) and each block runs
+/// single-threaded. For the thin products of small batches this is much faster than
+/// `gemm`'s own threading, which here often gains nothing (`32x1024 @ 1024x784`: 797 us
+/// with `gemm`'s 2 threads, 410 us split by hand, 724 us on one thread; 12 GAN shapes:
+/// 4.57 ms -> 3.38 ms on 2 cores).
+///
 /// Safe wrapper over `gemm::gemm`: every operand's extent is checked against its
-/// slice first, so the raw-pointer call below never reads or writes out of bounds.
+/// slice first, so the raw-pointer calls below never read or write out of bounds.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_into(
     dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    accumulate: bool,
+    parallelism: Parallelism,
+) {
+    assert!(dst.len() >= m * n, "gemm_into: dst too short");
+    // SAFETY: `dst` is an exclusive borrow of at least m * n initialised elements.
+    unsafe { gemm_to_ptr(dst.as_mut_ptr(), m, n, k, lhs, rhs, accumulate, parallelism) }
+}
+
+/// `lhs (m x k) @ rhs (k x n)` into a new row-major vector, written straight into
+/// fresh memory (no zero-fill first: the product overwrites every element).
+pub(crate) fn gemm_new(
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    parallelism: Parallelism,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(m * n);
+    // SAFETY: the capacity holds m * n elements; without `accumulate` every one of them
+    // is written (k = 0 included) and none is read, so all are initialised before
+    // `set_len`.
+    unsafe {
+        gemm_to_ptr(out.as_mut_ptr(), m, n, k, lhs, rhs, false, parallelism);
+        out.set_len(m * n);
+    }
+    out
+}
+
+/// The product into `dst`, checked against the operands' slices.
+///
+/// # Safety
+/// `dst` must be valid for writes of `m * n` elements that nothing else accesses
+/// meanwhile, and initialised when `accumulate` (it is then read).
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_to_ptr(
+    dst: *mut f32,
     m: usize,
     n: usize,
     k: usize,
@@ -77,11 +127,11 @@ pub(crate) fn gemm_into(
     if m == 0 || n == 0 {
         return;
     }
-    assert!(dst.len() >= m * n, "gemm_into: dst too short");
     if k == 0 {
         // An empty sum; `gemm` is not documented to handle k = 0.
         if !accumulate {
-            dst[..m * n].fill(0.0);
+            // SAFETY: valid for m * n writes (caller).
+            unsafe { std::ptr::write_bytes(dst, 0, m * n) };
         }
         return;
     }
@@ -93,21 +143,110 @@ pub(crate) fn gemm_into(
         rhs.data.len() >= rhs.extent(k, n),
         "gemm_into: rhs too short"
     );
-    // SAFETY: the asserts above bound every index gemm computes from these strides;
-    // `dst` is an exclusive borrow, so it aliases neither input.
+    let threads = match parallelism {
+        Parallelism::None => 1,
+        _ => rayon::current_num_threads(),
+    };
+    if threads <= 1 {
+        // SAFETY: the asserts above bound every operand index; `dst` is the caller's.
+        unsafe { raw_gemm(dst, n, m, n, k, lhs, rhs, 0, 0, accumulate) };
+        return;
+    }
+    let base = SendPtr(dst);
+    if m >= n {
+        // Blocks of whole rows.
+        let rows = block_len(m, threads);
+        (0..m.div_ceil(rows)).into_par_iter().for_each(|i| {
+            let (r0, base) = (i * rows, &base);
+            // SAFETY: rows `r0 .. r0 + height` of `dst` belong to this task alone and
+            // lie inside its m * n elements; the operand views are inside the checked
+            // extents.
+            unsafe {
+                raw_gemm(
+                    base.0.add(r0 * n),
+                    n,
+                    rows.min(m - r0),
+                    n,
+                    k,
+                    lhs,
+                    rhs,
+                    r0,
+                    0,
+                    accumulate,
+                )
+            };
+        });
+    } else {
+        // Blocks of whole columns: they interleave in memory, each task writes only its
+        // own columns.
+        let cols = block_len(n, threads);
+        (0..n.div_ceil(cols)).into_par_iter().for_each(|j| {
+            let (c0, base) = (j * cols, &base);
+            // SAFETY: columns `c0 .. c0 + width` of every row belong to this task alone
+            // and lie inside `dst`'s m * n elements; the operand views are inside the
+            // checked extents.
+            unsafe {
+                raw_gemm(
+                    base.0.add(c0),
+                    n,
+                    m,
+                    cols.min(n - c0),
+                    k,
+                    lhs,
+                    rhs,
+                    0,
+                    c0,
+                    accumulate,
+                )
+            };
+        });
+    }
+}
+
+/// Block length for `threads` blocks over `len`, a multiple of 16 (the kernels' widths).
+fn block_len(len: usize, threads: usize) -> usize {
+    len.div_ceil(threads).next_multiple_of(16).max(16)
+}
+
+/// A destination pointer shared by tasks that write disjoint elements.
+struct SendPtr(*mut f32);
+// SAFETY: tasks only write disjoint elements through it (see `gemm_into`).
+unsafe impl Sync for SendPtr {}
+
+/// One single-threaded `gemm` call on the block of the product starting at row `r0` of
+/// `lhs` and column `c0` of `rhs`, `m x n` large, written at `dst` with row stride
+/// `dst_rs`.
+///
+/// # Safety
+/// The block must lie inside `lhs`'s and `rhs`'s slices and `dst` must be valid for
+/// writes of `m` rows of `n` elements at stride `dst_rs`, touched by no one else.
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_gemm(
+    dst: *mut f32,
+    dst_rs: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    r0: usize,
+    c0: usize,
+    accumulate: bool,
+) {
+    // SAFETY: guaranteed by the caller.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
-            n as isize,
+            dst_rs as isize,
             accumulate,
-            lhs.data.as_ptr(),
+            lhs.data.as_ptr().add(r0 * lhs.rs),
             lhs.cs as isize,
             lhs.rs as isize,
-            rhs.data.as_ptr(),
+            rhs.data.as_ptr().add(c0 * rhs.cs),
             rhs.cs as isize,
             rhs.rs as isize,
             1.0,
@@ -115,7 +254,7 @@ pub(crate) fn gemm_into(
             false,
             false,
             false,
-            parallelism,
+            Parallelism::None,
         );
     }
 }
@@ -123,9 +262,8 @@ pub(crate) fn gemm_into(
 pub(crate) fn matmul(a: &[f32], b: &[f32], d: MatmulDims) -> Result<Vec<f32>> {
     let MatmulDims { batch, m, k, n, .. } = d;
     let c_size = m * n;
-    let mut c = vec![0.0; batch * c_size];
-    if c.is_empty() || k == 0 {
-        return Ok(c);
+    if batch * c_size == 0 || k == 0 {
+        return Ok(vec![0.0; batch * c_size]);
     }
     check_len("matmul", "a", a, (batch - 1) * d.a_batch_stride + m * k)?;
     check_len("matmul", "b", b, (batch - 1) * d.b_batch_stride + k * n)?;
@@ -145,7 +283,18 @@ pub(crate) fn matmul(a: &[f32], b: &[f32], d: MatmulDims) -> Result<Vec<f32>> {
     };
 
     let work = m * n * k;
-    if batch > 1 && work < GEMM_PAR_WORK && batch * work >= GEMM_PAR_WORK {
+    if batch == 1 {
+        return Ok(gemm_new(
+            m,
+            n,
+            k,
+            lhs_at(0),
+            rhs_at(0),
+            parallelism_for(m, n, k),
+        ));
+    }
+    let mut c = vec![0.0; batch * c_size];
+    if work < GEMM_PAR_WORK && batch * work >= GEMM_PAR_WORK {
         // Many small products: one thread per product beats splitting each one.
         c.par_chunks_mut(c_size).enumerate().for_each(|(i, ci)| {
             gemm_into(ci, m, n, k, lhs_at(i), rhs_at(i), false, Parallelism::None);

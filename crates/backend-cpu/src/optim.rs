@@ -1,4 +1,4 @@
-//! The fused Adam update.
+//! In-place optimizer updates: the fused Adam step and `axpby`.
 
 use crate::{PAR_CHUNK, PAR_THRESHOLD, check_len};
 use rayon::prelude::*;
@@ -40,4 +40,38 @@ pub(crate) fn adam_step(
         update(p, m, v, g);
     }
     Ok(())
+}
+
+/// `y = a * y + b * x` over `len` elements, in place.
+pub(crate) fn axpby(y: &mut [f32], a: f32, x: &[f32], b: f32, len: usize) -> Result<()> {
+    check_len("axpby", "y", y, len)?;
+    check_len("axpby", "x", x, len)?;
+    let update = |y: &mut [f32], x: &[f32]| {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = a * *y + b * x;
+        }
+    };
+    let (y, x) = (&mut y[..len], &x[..len]);
+    if len >= PAR_THRESHOLD {
+        y.par_chunks_mut(PAR_CHUNK)
+            .zip(x.par_chunks(PAR_CHUNK))
+            .for_each(|(y, x)| update(y, x));
+    } else {
+        update(y, x);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axpby_by_hand() {
+        let mut y = [1.0, 2.0, 3.0, 7.0];
+        axpby(&mut y, 0.5, &[4.0, 5.0, 6.0, 9.0], 2.0, 3).unwrap();
+        // 0.5 * 1 + 2 * 4, ...; the fourth element is past `len` and stays.
+        assert_eq!(y, [8.5, 11.0, 13.5, 7.0]);
+        assert!(axpby(&mut y, 1.0, &[1.0], 1.0, 3).is_err());
+    }
 }

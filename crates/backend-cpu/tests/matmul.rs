@@ -125,6 +125,26 @@ fn large_product_takes_the_threaded_path() {
 }
 
 #[test]
+fn threaded_products_split_by_rows_and_by_columns() {
+    // Above the threading threshold with odd sizes: thin and wide (split by columns)
+    // and tall and narrow (split by rows), every transpose, blocks of uneven length.
+    let mut seed = 40;
+    for &(m, k, n) in &[
+        (33, 517, 301),
+        (301, 517, 33),
+        (17, 1031, 250),
+        (250, 37, 700),
+    ] {
+        for ta in [false, true] {
+            for tb in [false, true] {
+                check(dims(1, m, k, n, ta, tb, false, false), seed);
+                seed += 1;
+            }
+        }
+    }
+}
+
+#[test]
 fn many_small_products_run_batch_parallel() {
     // Each product is below the threshold; the batch as a whole is above it.
     check(dims(128, 20, 30, 40, false, true, false, false), 30);

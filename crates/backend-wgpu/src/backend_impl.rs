@@ -210,4 +210,15 @@ impl Backend for Wgpu {
     ) -> Result<()> {
         self.adam_step_impl(param, grad, m, v, len, step)
     }
+
+    fn axpby(
+        &self,
+        y: &mut Self::Storage,
+        a: f32,
+        x: &Self::Storage,
+        b: f32,
+        len: usize,
+    ) -> Result<()> {
+        self.axpby_impl(y, a, x, b, len)
+    }
 }

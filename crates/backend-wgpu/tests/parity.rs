@@ -839,6 +839,28 @@ fn adam_step_matches() {
 }
 
 #[test]
+fn axpby_matches() {
+    for n in [1usize, 7, 1025, 70_001] {
+        parity!(format!("axpby {n}"), assert_close, |b| {
+            let mut y = up(b, &data(n, 42, -1.0, 1.0));
+            let x = up(b, &data(n, 43, -1.0, 1.0));
+            // Twice, so the second reads what the first wrote in place.
+            b.axpby(&mut y, 0.999, &x, 0.001, n).unwrap();
+            b.axpby(&mut y, -0.5, &x, 2.0, n).unwrap();
+            down(b, &y, n)
+        });
+    }
+    let Some(gpu) = gpu() else { return };
+    let original = up(gpu, &[1.0, 2.0, 3.0]);
+    let mut y = original.clone();
+    gpu.axpby(&mut y, 0.5, &up(gpu, &[4.0, 5.0, 6.0]), 2.0, 3)
+        .unwrap();
+    // By hand: 0.5 * 1 + 2 * 4, ...; the shared original is untouched.
+    assert_eq!(down(gpu, &y, 3), [8.5, 11.0, 13.5]);
+    assert_eq!(down(gpu, &original, 3), [1.0, 2.0, 3.0]);
+}
+
+#[test]
 fn adam_step_copies_shared_storage_before_writing() {
     let Some(gpu) = gpu() else { return };
     let step = AdamStep {

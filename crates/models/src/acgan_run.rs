@@ -15,9 +15,11 @@ use tensor::{Backend, Error, Result, Tensor};
 /// Default batch size: smaller than Keras' 100 so that the default CPU run fits in
 /// about 25 minutes (the generator is trained on twice the batch).
 pub const DEFAULT_BATCH: usize = 32;
-/// Default number of iterations: 0.37 it/s at batch 32 on the 2-core CPU build
-/// machine, so about 24 minutes with the grids and the export.
-pub const DEFAULT_STEPS: u64 = 520;
+/// Default number of iterations: 1.31 s each at batch 32 on the 2-core CPU build
+/// machine (criterion `acgan_iteration/cpu/batch32`; the binary runs about 1.4 s), so
+/// about 24 minutes, plus the grids, the export and the one-time scoring classifier:
+/// under 30 minutes.
+pub const DEFAULT_STEPS: u64 = 1000;
 /// Images written to `samples.idx3-ubyte` at the end of a run (100 per digit).
 pub const EXPORT_COUNT: usize = 1000;
 

@@ -180,6 +180,73 @@ pub fn load_or_train<B: Backend>(be: &B, path: &Path) -> Result<Sequential<B>> {
     Ok(model)
 }
 
+/// Default location of the cached scoring classifier (relative to the working directory).
+pub const CLASSIFIER_PATH: &str = "runs/classifier/classifier.safetensors";
+
+/// Quality of generated digits, measured by the project's MNIST classifier.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleScore {
+    /// Number of images scored.
+    pub count: usize,
+    /// Classifier-based Inception Score (1 to 10; real held-out digits: about 9.5).
+    pub inception_score: f64,
+    /// Share of images classified with confidence > 0.9.
+    pub confident: f64,
+    /// With asked-for labels: share classified as the digit each was asked for.
+    pub class_faithful: Option<f64>,
+}
+
+/// Scores an IDX file of 28x28 digits (and, when given, the IDX label file with the
+/// digit each was asked for) with the classifier cached at `classifier`, trained on
+/// the bundled MNIST on first use (about a minute on 2 cores).
+pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Result<SampleScore> {
+    let be = backend_cpu::Cpu;
+    let model = load_or_train(&be, classifier)?;
+    let images = datasets::read_idx_images(samples).map_err(data_err)?;
+    if images.rows != 28 || images.cols != 28 {
+        return Err(tensor::Error::argument(
+            "score",
+            format!(
+                "{}: images are {}x{}, the classifier needs 28x28",
+                samples.display(),
+                images.rows,
+                images.cols
+            ),
+        ));
+    }
+    let pixels: Vec<f32> = images.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+    let probs = predict(&model, &be, &pixels, images.count)?;
+    let class_faithful = match labels {
+        None => None,
+        Some(path) => {
+            let asked = datasets::read_idx_labels(path, 10).map_err(data_err)?;
+            if asked.len() != images.count {
+                return Err(tensor::Error::argument(
+                    "score",
+                    format!(
+                        "{}: {} labels for {} images",
+                        path.display(),
+                        asked.len(),
+                        images.count
+                    ),
+                ));
+            }
+            Some(class_fidelity(&probs, 10, &asked))
+        }
+    };
+    Ok(SampleScore {
+        count: images.count,
+        inception_score: inception_score(&probs, 10),
+        confident: confident_share(&probs, 10, 0.9),
+        class_faithful,
+    })
+}
+
+/// Writes `value` as JSON to `path` atomically (temporary file, then rename).
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    nn::checkpoint::write_atomic(path, value.to_string().as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -160,11 +160,8 @@ impl<B: Backend> Gan<B> {
         let d = self.config.ema_decay;
         no_grad(|| {
             for ((_, avg), (_, p)) in ema.params().iter().zip(self.generator.params()) {
-                let next = avg
-                    .value()
-                    .mul_scalar(d)?
-                    .add(&p.value().mul_scalar(1.0 - d)?)?;
-                avg.set(next);
+                // In place: the average is the only handle to its storage.
+                avg.update(|a| tensor::axpby(a, d, &p.value(), 1.0 - d))?;
             }
             Ok(())
         })

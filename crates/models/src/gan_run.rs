@@ -26,29 +26,6 @@ pub struct GanReport {
     pub interrupted: bool,
 }
 
-/// Quality of exported samples, measured by the project's MNIST classifier.
-#[derive(Debug, Clone, Copy)]
-pub struct SampleScore {
-    /// Classifier-based Inception Score (1 to 10; real held-out digits: about 9.5).
-    pub inception_score: f64,
-    /// Share of samples classified with confidence > 0.9.
-    pub confident: f64,
-}
-
-/// Scores an IDX file of 28x28 digits with the classifier cached at `classifier`
-/// (trained on the bundled MNIST on first use, about a minute on 2 cores).
-pub fn score_samples(samples: &Path, classifier: &Path) -> Result<SampleScore> {
-    let be = backend_cpu::Cpu;
-    let model = crate::classifier::load_or_train(&be, classifier)?;
-    let images = datasets::read_idx_images(samples).map_err(data_err)?;
-    let pixels: Vec<f32> = images.pixels.iter().map(|&p| p as f32 / 255.0).collect();
-    let probs = crate::classifier::predict(&model, &be, &pixels, images.count)?;
-    Ok(SampleScore {
-        inception_score: crate::classifier::inception_score(&probs, 10),
-        confident: crate::classifier::confident_share(&probs, 10, 0.9),
-    })
-}
-
 /// Trains the GAN as the binary does and writes everything into the run directory.
 /// `ema_decay` is the decay of the generator average used for samples (0: none).
 pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Result<GanReport> {

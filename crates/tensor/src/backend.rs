@@ -380,4 +380,15 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         len: usize,
         step: AdamStep,
     ) -> Result<()>;
+
+    /// `y = a * y + b * x` over the first `len` elements, in place (clone-on-write as
+    /// `adam_step`). Running averages of weights use it.
+    fn axpby(
+        &self,
+        y: &mut Self::Storage,
+        a: f32,
+        x: &Self::Storage,
+        b: f32,
+        len: usize,
+    ) -> Result<()>;
 }

@@ -31,6 +31,6 @@ pub use backend::{
     ReduceOp, StridedLayout, UnaryOp,
 };
 pub use error::{Error, Result};
-pub use ops::{Padding, adam_step};
+pub use ops::{Padding, adam_step, axpby};
 pub use shape::Shape;
 pub use tensor::{Tensor, TensorId};

@@ -1,4 +1,4 @@
-//! Fused Adam update (`shaders/adam.wgsl`).
+//! In-place optimizer updates (`shaders/adam.wgsl`): the fused Adam step and `axpby`.
 
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
@@ -15,6 +15,20 @@ static ADAM: Kernel = Kernel {
     entry: "adam_step",
     storage: &[ReadWrite, Read, ReadWrite, ReadWrite],
 };
+
+static AXPBY: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "axpby",
+    storage: &[ReadWrite, Read],
+};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct AxpbyParams {
+    len: u32,
+    a: f32,
+    b: f32,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -49,5 +63,23 @@ impl Wgpu {
             epsilon: step.epsilon,
         };
         self.launch(&ADAM, &[], &params, &[param, grad, m, v], self.grid(len)?)
+    }
+
+    /// `y = a * y + b * x` in place; a shared `y` is copied first (clone-on-write).
+    pub(crate) fn axpby_impl(
+        &self,
+        y: &mut WgpuStorage,
+        a: f32,
+        x: &WgpuStorage,
+        b: f32,
+        len: usize,
+    ) -> Result<()> {
+        self.make_unique("axpby", y)?;
+        let params = AxpbyParams {
+            len: len as u32,
+            a,
+            b,
+        };
+        self.launch(&AXPBY, &[], &params, &[y, x], self.grid(len)?)
     }
 }

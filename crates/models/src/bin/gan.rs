@@ -70,29 +70,28 @@ fn main() -> ExitCode {
             if cli.no_score {
                 return Ok(());
             }
-            let classifier = std::path::Path::new("runs/classifier/classifier.safetensors");
-            let s = gan_run::score_samples(&r.dir.join("samples.idx3-ubyte"), classifier)?;
+            let classifier = std::path::Path::new(models::classifier::CLASSIFIER_PATH);
+            let s = models::classifier::score_idx(
+                &r.dir.join("samples.idx3-ubyte"),
+                None,
+                classifier,
+            )?;
             eprintln!(
                 "inception score {:.2} (real digits: about 9.5), confident (> 0.9): {:.1}%",
                 s.inception_score,
                 100.0 * s.confident
             );
-            std::fs::write(
-                r.dir.join("score.json"),
-                serde_json::json!({
+            models::classifier::write_json(
+                &r.dir.join("score.json"),
+                &serde_json::json!({
                     "inception_score": s.inception_score,
                     "confident": s.confident,
                     "steps": r.steps,
                     "steps_per_sec": r.steps_per_sec,
                     "d_loss": r.last.d_loss(),
                     "g_loss": r.last.g_loss,
-                })
-                .to_string(),
+                }),
             )
-            .map_err(|e| tensor::Error::Io {
-                path: r.dir.join("score.json").display().to_string(),
-                reason: e.to_string(),
-            })
         }),
     };
     match result {

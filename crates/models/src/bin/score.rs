@@ -5,9 +5,7 @@
 //! classified as the class each image was asked for.
 
 use clap::Parser;
-use models::classifier::{
-    class_fidelity, confident_share, inception_score, load_or_train, predict,
-};
+use models::classifier::score_idx;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,38 +24,13 @@ struct Cli {
 }
 
 fn run(cli: &Cli) -> Result<(), String> {
-    let be = backend_cpu::Cpu;
-    let model = load_or_train(&be, &cli.classifier).map_err(|e| e.to_string())?;
-    let images = datasets::read_idx_images(&cli.samples).map_err(|e| e.to_string())?;
-    if images.rows != 28 || images.cols != 28 {
-        return Err(format!(
-            "{}: images are {}x{}, the classifier needs 28x28",
-            cli.samples.display(),
-            images.rows,
-            images.cols
-        ));
-    }
-    let pixels: Vec<f32> = images.pixels.iter().map(|&p| p as f32 / 255.0).collect();
-    let probs = predict(&model, &be, &pixels, images.count).map_err(|e| e.to_string())?;
-    println!("images: {}", images.count);
-    println!("inception score: {:.3}", inception_score(&probs, 10));
-    println!(
-        "confident (> 0.9): {:.1}%",
-        100.0 * confident_share(&probs, 10, 0.9)
-    );
-    if let Some(path) = &cli.labels {
-        let labels = datasets::read_idx_labels(path, 10).map_err(|e| e.to_string())?;
-        if labels.len() != images.count {
-            return Err(format!(
-                "{} labels for {} images",
-                labels.len(),
-                images.count
-            ));
-        }
-        println!(
-            "class-faithful: {:.1}%",
-            100.0 * class_fidelity(&probs, 10, &labels)
-        );
+    let s = score_idx(&cli.samples, cli.labels.as_deref(), &cli.classifier)
+        .map_err(|e| e.to_string())?;
+    println!("images: {}", s.count);
+    println!("inception score: {:.3}", s.inception_score);
+    println!("confident (> 0.9): {:.1}%", 100.0 * s.confident);
+    if let Some(f) = s.class_faithful {
+        println!("class-faithful: {:.1}%", 100.0 * f);
     }
     Ok(())
 }

@@ -12,4 +12,4 @@ mod pool;
 mod reduce;
 
 pub use conv::Padding;
-pub use optim::adam_step;
+pub use optim::{adam_step, axpby};

@@ -33,3 +33,18 @@ pub fn adam_step<B: Backend>(
         step,
     )
 }
+
+/// `y = a * y + b * x`, in place (no autograd; clone-on-write as [`adam_step`]).
+/// An exponential moving average of weights is `axpby(avg, decay, w, 1 - decay)`.
+pub fn axpby<B: Backend>(y: &mut Tensor<B>, a: f32, x: &Tensor<B>, b: f32) -> Result<()> {
+    if x.shape() != y.shape() {
+        return Err(Error::shape(
+            "axpby",
+            &[y.shape(), x.shape()],
+            "y and x must have one shape",
+        ));
+    }
+    let be = y.backend().clone();
+    let len = y.numel();
+    be.axpby(y.storage_mut(), a, x.storage(), b, len)
+}
