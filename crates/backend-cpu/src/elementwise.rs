@@ -22,7 +22,9 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 /// `e^x` without a libm call, so loops over it vectorise: `x = n ln 2 + r` with
 /// `|r| <= ln 2 / 2`, `e^r` by its Taylor polynomial to degree 7 (truncation below
 /// 6e-9 relative), `2^n` built in the exponent bits. Inputs are clamped to
-/// [-87, 88], where `e^x` is a normal f32; relative error about 2e-7.
+/// [-87, 88], where `e^x` is a normal f32; relative error about 2e-7 there. Outside
+/// that range it returns the clamp's value (no 0, subnormal or infinity), which suits
+/// `tanh` but not a general `Exp`.
 #[inline]
 pub(crate) fn exp_vectorizable(x: f32) -> f32 {
     // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer.

@@ -62,7 +62,8 @@ pub(crate) fn parallelism_for(m: usize, n: usize, k: usize) -> Parallelism {
 /// `dst (m x n, row-major) = lhs (m x k) @ rhs (k x n)`, or `dst += ...` when
 /// `accumulate`.
 ///
-/// With `Parallelism::Rayon`, the product is cut into one block per thread along its
+/// With `Parallelism::Rayon(_)` (the count is ignored: the rayon pool's size is used),
+/// the product is cut into one block per thread along its
 /// longer side (rows of `dst` when `m >= n`, else columns) and each block runs
 /// single-threaded. For the thin products of small batches this is much faster than
 /// `gemm`'s own threading, which here often gains nothing (`32x1024 @ 1024x784`: 797 us
@@ -100,7 +101,9 @@ pub(crate) fn gemm_new(
     let mut out = Vec::with_capacity(m * n);
     // SAFETY: the capacity holds m * n elements; without `accumulate` every one of them
     // is written (k = 0 included) and none is read, so all are initialised before
-    // `set_len`.
+    // `set_len`. `gemm::gemm` with `read_dst = false` overwrites `dst` without reading
+    // it (checked in gemm-common 0.19's kernels; the Apple AMX path behind gemm's
+    // off-by-default `experimental-apple-amx` feature would not be, so keep it off).
     unsafe {
         gemm_to_ptr(out.as_mut_ptr(), m, n, k, lhs, rhs, false, parallelism);
         out.set_len(m * n);

@@ -33,6 +33,12 @@
 //! BatchNorm after each ReLU convolution of G is keras commit 97acd91 ("acgan: Add
 //! batch normalization to the Generator"). With both, G produced digit-like,
 //! class-dependent images by iteration 200 and D's accuracy stayed below 1.
+//!
+//! As Keras' `generator.predict`, the fakes of the D step come from G in inference
+//! mode, so its BatchNorm layers use their moving statistics (momentum 0.99, starting
+//! at mean 0 and variance 1), while the G step normalises with batch statistics. Early
+//! in a run the two differ (the sample grids of the first ~500 iterations look washed
+//! out); by the end of the default 1,000 iterations they agree.
 
 use nn::loss::{binary_cross_entropy_with_logits, sparse_categorical_cross_entropy_with_logits};
 use nn::{
@@ -49,7 +55,10 @@ pub const CLASSES: usize = 10;
 pub const PIXELS: usize = 784;
 /// Features after the discriminator's trunk: 7 * 7 * 256.
 pub const FEATURES: usize = 12_544;
-/// Slope of the discriminator's LeakyReLU (the Keras example uses the layer's default, 0.3).
+/// Slope of the discriminator's LeakyReLU. The Keras example with this architecture
+/// (keras-team/keras `examples/mnist_acgan.py` up to commit ae6b66a, November 2017) uses
+/// `LeakyReLU()`, whose default is 0.3; its later rewrite with a different generator
+/// uses 0.2.
 pub const LEAKY_SLOPE: f32 = 0.3;
 /// Keras' dropout rate in the discriminator.
 pub const DROPOUT: f32 = 0.3;

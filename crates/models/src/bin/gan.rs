@@ -71,11 +71,19 @@ fn main() -> ExitCode {
                 return Ok(());
             }
             let classifier = std::path::Path::new(models::classifier::CLASSIFIER_PATH);
-            let s = models::classifier::score_idx(
+            let s = match models::classifier::score_idx(
                 &r.dir.join("samples.idx3-ubyte"),
                 None,
                 classifier,
-            )?;
+            )
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    // The run itself is complete and saved; only its score is missing.
+                    eprintln!("warning: could not score the samples: {e}");
+                    return Ok(());
+                }
+            };
             eprintln!(
                 "inception score {:.2} (real digits: about 9.5), confident (> 0.9): {:.1}%",
                 s.inception_score,
