@@ -155,55 +155,38 @@ unsafe fn gemm_to_ptr(
         unsafe { raw_gemm(dst, n, m, n, k, lhs, rhs, 0, 0, accumulate) };
         return;
     }
+    // Blocks of whole rows when m >= n, else of whole columns (these interleave in
+    // memory; each task writes only its own).
+    let by_rows = m >= n;
+    let len = if by_rows { m } else { n };
+    let block = block_len(len, threads);
     let base = SendPtr(dst);
-    if m >= n {
-        // Blocks of whole rows.
-        let rows = block_len(m, threads);
-        (0..m.div_ceil(rows)).into_par_iter().for_each(|i| {
-            let (r0, base) = (i * rows, &base);
-            // SAFETY: rows `r0 .. r0 + height` of `dst` belong to this task alone and
-            // lie inside its m * n elements; the operand views are inside the checked
-            // extents.
-            unsafe {
-                raw_gemm(
-                    base.0.add(r0 * n),
-                    n,
-                    rows.min(m - r0),
-                    n,
-                    k,
-                    lhs,
-                    rhs,
-                    r0,
-                    0,
-                    accumulate,
-                )
-            };
-        });
-    } else {
-        // Blocks of whole columns: they interleave in memory, each task writes only its
-        // own columns.
-        let cols = block_len(n, threads);
-        (0..n.div_ceil(cols)).into_par_iter().for_each(|j| {
-            let (c0, base) = (j * cols, &base);
-            // SAFETY: columns `c0 .. c0 + width` of every row belong to this task alone
-            // and lie inside `dst`'s m * n elements; the operand views are inside the
-            // checked extents.
-            unsafe {
-                raw_gemm(
-                    base.0.add(c0),
-                    n,
-                    m,
-                    cols.min(n - c0),
-                    k,
-                    lhs,
-                    rhs,
-                    0,
-                    c0,
-                    accumulate,
-                )
-            };
-        });
-    }
+    (0..len.div_ceil(block)).into_par_iter().for_each(|i| {
+        let (start, size) = (i * block, block.min(len - i * block));
+        let (r0, c0, rows, cols) = if by_rows {
+            (start, 0, size, n)
+        } else {
+            (0, start, m, size)
+        };
+        let base = &base;
+        // SAFETY: the block (rows r0.., columns c0..) lies inside `dst`'s m * n
+        // elements and belongs to this task alone; the operand views are inside the
+        // checked extents.
+        unsafe {
+            raw_gemm(
+                base.0.add(r0 * n + c0),
+                n,
+                rows,
+                cols,
+                k,
+                lhs,
+                rhs,
+                r0,
+                c0,
+                accumulate,
+            )
+        };
+    });
 }
 
 /// Block length for `threads` blocks over `len`, a multiple of 16 (the kernels' widths).

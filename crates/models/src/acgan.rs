@@ -40,6 +40,7 @@
 //! in a run the two differ (the sample grids of the first ~500 iterations look washed
 //! out); by the end of the default 1,000 iterations they agree.
 
+use crate::adversarial::with_frozen;
 use nn::loss::{binary_cross_entropy_with_logits, sparse_categorical_cross_entropy_with_logits};
 use nn::{
     Activation, Adam, BatchNorm, Checkpoint, Conv2d, Dense, Dropout, Embedding, Init, Mode, Module,
@@ -369,10 +370,7 @@ impl<B: Backend> Acgan<B> {
     }
 
     fn step_seed(&self, stream: u64) -> u64 {
-        self.config
-            .seed
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .wrapping_add(self.step.wrapping_mul(8).wrapping_add(stream))
+        crate::adversarial::step_seed(self.config.seed, self.step, 8, stream)
     }
 
     /// Images `[n, 28, 28, 1]` in [-1, 1] for `z` and `labels`, in inference mode.
@@ -396,26 +394,31 @@ impl<B: Backend> Acgan<B> {
         let sampled = sample_labels(batch, self.step_seed(0));
         let fake = self.generate(&self.noise(batch, self.step_seed(1))?, &sampled)?;
         let x = Tensor::concat(&[real.clone(), fake], 0)?;
-        let (fake_logits, class_logits) = self.discriminator.heads(&x, Mode::Train)?;
         let mut target = vec![self.config.soft_real; batch];
         target.resize(2 * batch, self.config.soft_fake);
         let target = Tensor::from_vec(&self.backend, target, [2 * batch, 1])?;
         let aux_target: Vec<usize> = labels.iter().chain(&sampled).copied().collect();
-        let d_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
-        let d_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &aux_target)?;
-        let grads = d_fake.add(&d_aux)?.backward()?;
+        let (grads, logits, classes) = {
+            let (fake_logits, class_logits) = self.discriminator.heads(&x, Mode::Train)?;
+            let d_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
+            let d_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &aux_target)?;
+            stats.d_fake_loss = d_fake.to_scalar()?;
+            stats.d_aux_loss = d_aux.to_scalar()?;
+            (
+                d_fake.add(&d_aux)?.backward()?,
+                fake_logits.to_vec()?,
+                class_logits.narrow(0, 0, batch)?.to_vec()?,
+            )
+        };
+        // The graph is dropped, so Adam updates the weights in place.
         self.opt_d
             .step(&self.discriminator.trainable_params(), &grads)?;
-        stats.d_fake_loss = d_fake.to_scalar()?;
-        stats.d_aux_loss = d_aux.to_scalar()?;
-        let logits = fake_logits.to_vec()?;
         let told_apart = logits
             .iter()
             .enumerate()
             .filter(|&(i, &l)| (l > 0.0) == (i < batch))
             .count();
         stats.d_acc = told_apart as f32 / (2 * batch) as f32;
-        let classes = class_logits.narrow(0, 0, batch)?.to_vec()?;
         let right = classes
             .chunks(CLASSES)
             .zip(labels)
@@ -424,27 +427,27 @@ impl<B: Backend> Acgan<B> {
         stats.aux_acc_real = right as f32 / batch as f32;
 
         // G: twice the batch through the frozen D, target 0.75 and the sampled digits.
-        self.discriminator.set_trainable(false);
-        let result = (|| -> Result<(f32, f32)> {
-            let n = 2 * batch;
-            let sampled = sample_labels(n, self.step_seed(2));
-            let z = self.noise(n, self.step_seed(3))?;
-            let images = self.generator.forward(&z, &sampled, Mode::Train)?;
-            let (fake_logits, class_logits) = self.discriminator.heads(&images, Mode::Train)?;
-            let target = Tensor::full(
-                &self.backend,
-                fake_logits.shape().clone(),
-                self.config.soft_real,
-            )?;
-            let g_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
-            let g_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &sampled)?;
-            let grads = g_fake.add(&g_aux)?.backward()?;
+        let n = 2 * batch;
+        let sampled = sample_labels(n, self.step_seed(2));
+        let z = self.noise(n, self.step_seed(3))?;
+        (stats.g_fake_loss, stats.g_aux_loss) = with_frozen(&self.discriminator, || {
+            let (grads, losses) = {
+                let images = self.generator.forward(&z, &sampled, Mode::Train)?;
+                let (fake_logits, class_logits) = self.discriminator.heads(&images, Mode::Train)?;
+                let target = Tensor::full(
+                    &self.backend,
+                    fake_logits.shape().clone(),
+                    self.config.soft_real,
+                )?;
+                let g_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
+                let g_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &sampled)?;
+                let losses = (g_fake.to_scalar()?, g_aux.to_scalar()?);
+                (g_fake.add(&g_aux)?.backward()?, losses)
+            };
             self.opt_g
                 .step(&self.generator.trainable_params(), &grads)?;
-            Ok((g_fake.to_scalar()?, g_aux.to_scalar()?))
-        })();
-        self.discriminator.set_trainable(true);
-        (stats.g_fake_loss, stats.g_aux_loss) = result?;
+            Ok(losses)
+        })?;
         self.step += 1;
         Ok(stats)
     }

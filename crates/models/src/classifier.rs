@@ -242,6 +242,46 @@ pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Re
     })
 }
 
+/// Scores a finished run's exported digits (and, with `labels`, the digits they were asked
+/// for) with the classifier cached at [`CLASSIFIER_PATH`], prints the figures and writes
+/// them with the `run` fields (a JSON object) into `<dir>/score.json`. A failure to
+/// score is only a warning: the run itself is complete and saved.
+pub fn score_run(
+    dir: &Path,
+    samples: &Path,
+    labels: Option<&Path>,
+    run: serde_json::Value,
+) -> Result<()> {
+    let s = match score_idx(samples, labels, Path::new(CLASSIFIER_PATH)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("warning: could not score the samples: {e}");
+            return Ok(());
+        }
+    };
+    let faithful = match (labels, s.class_faithful) {
+        (Some(_), Some(f)) => format!(", class-faithful: {:.1}%", 100.0 * f),
+        (Some(_), None) => ", class-faithful: n/a".to_string(),
+        (None, _) => String::new(),
+    };
+    eprintln!(
+        "inception score {:.2} (real digits: about 9.5), confident (> 0.9): {:.1}%{faithful}",
+        s.inception_score,
+        100.0 * s.confident,
+    );
+    let mut json = serde_json::json!({
+        "inception_score": s.inception_score,
+        "confident": s.confident,
+    });
+    if labels.is_some() {
+        json["class_faithful"] = serde_json::json!(s.class_faithful);
+    }
+    if let (Some(fields), serde_json::Value::Object(run)) = (json.as_object_mut(), run) {
+        fields.extend(run);
+    }
+    write_json(&dir.join("score.json"), &json)
+}
+
 /// Writes `value` as JSON to `path` atomically (temporary file, then rename).
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     nn::checkpoint::write_atomic(path, value.to_string().as_bytes())

@@ -16,10 +16,10 @@
 //! standard way to damp the oscillation of the generator around the equilibrium
 //! (Yazici et al., 2019); it changes nothing in training.
 
-use nn::loss::binary_cross_entropy_with_logits;
+use crate::adversarial::{discriminator_step, generator_step, step_seed};
 use nn::{
-    Activation, ActivationLayer, Adam, BatchNorm, Checkpoint, Dense, Mode, Module, Optimizer,
-    Seeds, Sequential,
+    Activation, ActivationLayer, Adam, BatchNorm, Checkpoint, Dense, Mode, Module, Seeds,
+    Sequential,
 };
 use tensor::{Backend, Error, Result, Tensor, no_grad};
 
@@ -135,10 +135,7 @@ impl<B: Backend> Gan<B> {
     }
 
     fn step_seed(&self, stream: u64) -> u64 {
-        self.config
-            .seed
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .wrapping_add(self.step.wrapping_mul(8).wrapping_add(stream))
+        step_seed(self.config.seed, self.step, 8, stream)
     }
 
     /// Images `[count, 784]` in [-1, 1] from latent vectors, in inference mode, from the
@@ -167,27 +164,17 @@ impl<B: Backend> Gan<B> {
         })
     }
 
+    /// One D step; returns the loss and the share of `images` D classified as `label`.
     fn d_step(&mut self, images: &Tensor<B>, label: f32) -> Result<(f32, f32)> {
-        let (grads, loss, accuracy) = {
-            let logits = self.discriminator.forward(images, Mode::Train)?;
-            let target = Tensor::full(&self.backend, logits.shape().clone(), label)?;
-            let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-            // Accuracy: logit > 0 means "real".
-            let values = logits.to_vec()?;
-            let hits = values
-                .iter()
-                .filter(|&&l| (l > 0.0) == (label > 0.5))
-                .count();
-            (
-                loss.backward()?,
-                loss.to_scalar()?,
-                hits as f32 / values.len() as f32,
-            )
-        };
-        // The graph is dropped here, so Adam updates the weights in place.
-        self.opt_d
-            .step(&self.discriminator.trainable_params(), &grads)?;
-        Ok((loss, accuracy))
+        let (loss, logits) =
+            discriminator_step(&self.discriminator, &mut self.opt_d, images, label)?;
+        // Logit > 0 means "real".
+        let values = logits.to_vec()?;
+        let hits = values
+            .iter()
+            .filter(|&&l| (l > 0.0) == (label > 0.5))
+            .count();
+        Ok((loss, hits as f32 / values.len() as f32))
     }
 
     /// One iteration on a batch of real images `[batch, 784]` scaled to [-1, 1].
@@ -196,22 +183,8 @@ impl<B: Backend> Gan<B> {
         let (d_loss_real, acc_real) = self.d_step(real, 1.0)?;
         let fake = self.generate(&self.noise(batch, self.step_seed(0))?)?;
         let (d_loss_fake, acc_fake) = self.d_step(&fake, 0.0)?;
-
-        // G through the frozen D: no weight gradients are computed for D.
-        self.discriminator.set_trainable(false);
-        let result = (|| -> Result<f32> {
-            let z = self.noise(batch, self.step_seed(1))?;
-            let images = self.generator.forward(&z, Mode::Train)?;
-            let logits = self.discriminator.forward(&images, Mode::Train)?;
-            let target = Tensor::ones(&self.backend, logits.shape().clone())?;
-            let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-            let grads = loss.backward()?;
-            self.opt_g
-                .step(&self.generator.trainable_params(), &grads)?;
-            loss.to_scalar()
-        })();
-        self.discriminator.set_trainable(true);
-        let g_loss = result?;
+        let z = self.noise(batch, self.step_seed(1))?;
+        let g_loss = generator_step(&self.generator, &self.discriminator, &mut self.opt_g, &z)?;
         self.update_ema()?;
         self.step += 1;
         Ok(StepStats {

@@ -11,6 +11,7 @@
 
 pub mod acgan;
 pub mod acgan_run;
+pub mod adversarial;
 pub mod classifier;
 pub mod cli;
 pub mod gan;

@@ -21,14 +21,14 @@
 //! curve are plotted before and after training, the activation and the number and
 //! width of the hidden layers can be changed, and the target can be a mixture.
 
+use crate::adversarial::{discriminator_step, generator_step};
 use crate::cli::CommonArgs;
 use crate::plot::{Series, line_chart};
 use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
 use clap::{Args, ValueEnum};
 use datasets::toy1d::{density_histogram, linspace, stratified_noise};
 use datasets::{Distribution1d, Gaussian, GaussianMixture};
-use nn::loss::binary_cross_entropy_with_logits;
-use nn::{Activation, Adam, Checkpoint, Dense, Mode, Module, Optimizer, Seeds, Sequential};
+use nn::{Activation, Adam, Checkpoint, Dense, Mode, Module, Seeds, Sequential};
 use std::path::{Path, PathBuf};
 use tensor::{Backend, Error, Result, Tensor, no_grad};
 
@@ -313,9 +313,7 @@ impl<B: Backend> ToyGan<B> {
     }
 
     fn step_seed(&self, stream: u64) -> u64 {
-        self.seed
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .wrapping_add(self.step.wrapping_mul(64).wrapping_add(stream))
+        crate::adversarial::step_seed(self.seed, self.step, 64, stream)
     }
 
     /// Generator noise `[n, 1]`.
@@ -349,13 +347,7 @@ impl<B: Backend> ToyGan<B> {
     }
 
     fn d_loss(&mut self, x: &Tensor<B>, label: f32) -> Result<f32> {
-        let logits = self.discriminator.forward(x, Mode::Train)?;
-        let target = Tensor::full(&self.backend, logits.shape().clone(), label)?;
-        let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-        let grads = loss.backward()?;
-        self.opt_d
-            .step(&self.discriminator.trainable_params(), &grads)?;
-        loss.to_scalar()
+        Ok(discriminator_step(&self.discriminator, &mut self.opt_d, x, label)?.0)
     }
 
     /// One iteration: `d_steps` D updates on real and generated batches, then one G update.
@@ -372,20 +364,8 @@ impl<B: Backend> ToyGan<B> {
             let fake = no_grad(|| self.generator.forward(&z, Mode::Train))?;
             stats.d_loss_fake = self.d_loss(&fake, 0.0)?;
         }
-        self.discriminator.set_trainable(false);
-        let result = (|| -> Result<f32> {
-            let z = self.noise(n, self.step_seed(63))?;
-            let x = self.generator.forward(&z, Mode::Train)?;
-            let logits = self.discriminator.forward(&x, Mode::Train)?;
-            let target = Tensor::ones(&self.backend, logits.shape().clone())?;
-            let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-            let grads = loss.backward()?;
-            self.opt_g
-                .step(&self.generator.trainable_params(), &grads)?;
-            loss.to_scalar()
-        })();
-        self.discriminator.set_trainable(true);
-        stats.g_loss = result?;
+        let z = self.noise(n, self.step_seed(63))?;
+        stats.g_loss = generator_step(&self.generator, &self.discriminator, &mut self.opt_g, &z)?;
         self.step += 1;
         Ok(stats)
     }

@@ -70,30 +70,11 @@ fn main() -> ExitCode {
             if cli.no_score {
                 return Ok(());
             }
-            let classifier = std::path::Path::new(models::classifier::CLASSIFIER_PATH);
-            let s = match models::classifier::score_idx(
+            models::classifier::score_run(
+                &r.dir,
                 &r.dir.join("samples.idx3-ubyte"),
                 None,
-                classifier,
-            )
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    // The run itself is complete and saved; only its score is missing.
-                    eprintln!("warning: could not score the samples: {e}");
-                    return Ok(());
-                }
-            };
-            eprintln!(
-                "inception score {:.2} (real digits: about 9.5), confident (> 0.9): {:.1}%",
-                s.inception_score,
-                100.0 * s.confident
-            );
-            models::classifier::write_json(
-                &r.dir.join("score.json"),
-                &serde_json::json!({
-                    "inception_score": s.inception_score,
-                    "confident": s.confident,
+                serde_json::json!({
                     "steps": r.steps,
                     "steps_per_sec": r.steps_per_sec,
                     "d_loss": r.last.d_loss(),
