@@ -17,10 +17,10 @@ pub fn save_png(path: &Path, img: &image::RgbImage) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     }
-    let tmp = path.with_extension("png.tmp");
-    img.save_with_format(&tmp, image::ImageFormat::Png)
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)
         .map_err(|e| io_err(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    nn::checkpoint::write_atomic(path, png.get_ref())
 }
 
 /// A grid of `rows x cols` greyscale images (`h x w`, values in `[lo, hi]`),
