@@ -33,6 +33,8 @@ fn acgan_step<B: Backend>(c: &mut Criterion, be: B, label: &str) {
 }
 
 fn benches(c: &mut Criterion) {
+    // As the model binaries do: the thread running the steps is one of the pool's.
+    backend_cpu::join_thread_pool();
     gan_step(c, Cpu, "cpu");
     acgan_step(c, Cpu, "cpu");
     match Wgpu::new() {

@@ -43,6 +43,20 @@ pub(crate) const PAR_THRESHOLD: usize = 1 << 16;
 /// Elements per rayon task for elementwise loops (large enough to amortise scheduling).
 pub(crate) const PAR_CHUNK: usize = 1 << 14;
 
+/// Makes the calling thread one of the threads of rayon's global pool (which then
+/// starts one thread fewer), so that the ops this thread runs split their work with
+/// the pool instead of handing all of it over and sleeping until it is done.
+///
+/// Call it once, early, on the thread that will run the model (a binary's main
+/// thread), before anything else uses rayon. Returns `false` when the global pool
+/// already exists; the backend then works as before, only with more hand-offs.
+pub fn join_thread_pool() -> bool {
+    rayon::ThreadPoolBuilder::new()
+        .use_current_thread()
+        .build_global()
+        .is_ok()
+}
+
 /// The CPU device. Stateless, so copying it is free.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cpu;

@@ -96,6 +96,12 @@ fn all_transpose_combinations_on_odd_sizes() {
         (2, 37, 65, 29),
         (3, 1, 9, 4),
         (2, 6, 1, 5),
+        // Few rows, more columns, deep enough: the column-major path for thin products
+        // (at its row limit of 64, and one past it).
+        (1, 8, 40, 24),
+        (2, 64, 16, 65),
+        (1, 65, 17, 90),
+        (1, 32, 256, 128),
     ] {
         for ta in [false, true] {
             for tb in [false, true] {

@@ -33,6 +33,7 @@ macro_rules! with_backend {
     ($kind:expr, $be:ident => $body:expr) => {
         match $kind {
             $crate::BackendKind::Cpu => {
+                backend_cpu::join_thread_pool();
                 let $be = backend_cpu::Cpu;
                 $body
             }
