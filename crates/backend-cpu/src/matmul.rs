@@ -228,13 +228,36 @@ unsafe fn raw_gemm(
         return;
     }
     // SAFETY: guaranteed by the caller.
+    unsafe { strided_gemm(dst, dst_rs, 1, m, n, k, lhs, rhs, r0, c0, accumulate) };
+}
+
+/// The `gemm` call behind [`raw_gemm`] and [`thin_gemm`]: the block's product written
+/// at `dst` with row stride `dst_rs` and column stride `dst_cs`.
+///
+/// # Safety
+/// As [`raw_gemm`], with `dst` valid at those strides.
+#[allow(clippy::too_many_arguments)]
+unsafe fn strided_gemm(
+    dst: *mut f32,
+    dst_rs: usize,
+    dst_cs: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    r0: usize,
+    c0: usize,
+    accumulate: bool,
+) {
+    // SAFETY: guaranteed by the caller.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             dst,
-            1,
+            dst_cs as isize,
             dst_rs as isize,
             accumulate,
             lhs.data.as_ptr().add(r0 * lhs.rs),
@@ -297,29 +320,7 @@ unsafe fn thin_gemm(
         scratch.resize(m * n, 0.0);
         // SAFETY: the scratch holds the m x n product column-major (row stride 1,
         // column stride m); the operand views are the caller's.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                scratch.as_mut_ptr(),
-                m as isize,
-                1,
-                false,
-                lhs.data.as_ptr().add(r0 * lhs.rs),
-                lhs.cs as isize,
-                lhs.rs as isize,
-                rhs.data.as_ptr().add(c0 * rhs.cs),
-                rhs.cs as isize,
-                rhs.rs as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
-        }
+        unsafe { strided_gemm(scratch.as_mut_ptr(), 1, m, m, n, k, lhs, rhs, r0, c0, false) };
         for i in 0..m {
             // SAFETY: row i of the block is n elements at dst + i * dst_rs (caller).
             let row = unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_rs), n) };
