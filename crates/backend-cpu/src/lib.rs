@@ -47,14 +47,25 @@ pub(crate) const PAR_CHUNK: usize = 1 << 14;
 /// starts one thread fewer), so that the ops this thread runs split their work with
 /// the pool instead of handing all of it over and sleeping until it is done.
 ///
-/// Call it once, early, on the thread that will run the model (a binary's main
-/// thread), before anything else uses rayon. Returns `false` when the global pool
-/// already exists; the backend then works as before, only with more hand-offs.
+/// Call it once, early, on a binary's main thread (the thread that will run the model
+/// and lives as long as the process), before anything else uses rayon; not from tests
+/// or short-lived threads. Work another thread hands to the pool waits for the pool's
+/// other threads, so with a pool of one thread (one core, or `RAYON_NUM_THREADS=1`)
+/// nothing is joined. Returns whether the thread joined; when not (a pool of one, or
+/// the global pool already exists) the backend works as before, only with more
+/// hand-offs.
 pub fn join_thread_pool() -> bool {
-    rayon::ThreadPoolBuilder::new()
-        .use_current_thread()
-        .build_global()
-        .is_ok()
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    threads >= 2
+        && rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .use_current_thread()
+            .build_global()
+            .is_ok()
 }
 
 /// The CPU device. Stateless, so copying it is free.

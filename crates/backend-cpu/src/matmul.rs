@@ -103,7 +103,9 @@ pub(crate) fn gemm_new(
     // is written (k = 0 included) and none is read, so all are initialised before
     // `set_len`. `gemm::gemm` with `read_dst = false` overwrites `dst` without reading
     // it (checked in gemm-common 0.19's kernels; the Apple AMX path behind gemm's
-    // off-by-default `experimental-apple-amx` feature would not be, so keep it off).
+    // off-by-default `experimental-apple-amx` feature would not be, so keep it off), and
+    // `thin_gemm` writes its transposed tiles through raw pointers, never through a
+    // reference to the uninitialised memory.
     unsafe {
         gemm_to_ptr(out.as_mut_ptr(), m, n, k, lhs, rhs, false, parallelism);
         out.set_len(m * n);
@@ -282,6 +284,9 @@ const THIN_ROWS: usize = 64;
 /// in `gemm` that the column-major destination would miss (0.8 -> 6.7 us for
 /// `32x1 @ 1x256`).
 const THIN_MIN_DEPTH: usize = 16;
+/// Columns per column-major tile of [`thin_gemm`]: bounds its scratch at 64 x 4,096
+/// floats (1 MiB) per thread however wide the product.
+const THIN_TILE_COLS: usize = 4096;
 
 thread_local! {
     /// Scratch for [`thin_gemm`]'s column-major product, reused across calls.
@@ -316,16 +321,36 @@ unsafe fn thin_gemm(
 ) {
     THIN_SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
-        scratch.clear();
-        scratch.resize(m * n, 0.0);
-        // SAFETY: the scratch holds the m x n product column-major (row stride 1,
-        // column stride m); the operand views are the caller's.
-        unsafe { strided_gemm(scratch.as_mut_ptr(), 1, m, m, n, k, lhs, rhs, r0, c0, false) };
-        for i in 0..m {
-            // SAFETY: row i of the block is n elements at dst + i * dst_rs (caller).
-            let row = unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_rs), n) };
-            for (j, out) in row.iter_mut().enumerate() {
-                *out = scratch[j * m + i];
+        let tile = n.min(THIN_TILE_COLS);
+        if scratch.len() < m * tile {
+            scratch.resize(m * tile, 0.0);
+        }
+        for t0 in (0..n).step_by(THIN_TILE_COLS) {
+            let cols = tile.min(n - t0);
+            // SAFETY: the scratch holds the m x cols tile column-major (row stride 1,
+            // column stride m); columns t0.. of the block are inside the caller's views.
+            unsafe {
+                strided_gemm(
+                    scratch.as_mut_ptr(),
+                    1,
+                    m,
+                    m,
+                    cols,
+                    k,
+                    lhs,
+                    rhs,
+                    r0,
+                    c0 + t0,
+                    false,
+                )
+            };
+            for i in 0..m {
+                for j in 0..cols {
+                    // SAFETY: element (i, t0 + j) of the block is at dst + i * dst_rs +
+                    // t0 + j (caller). Written through the pointer, never read: `dst`
+                    // may be uninitialised memory (`gemm_new`).
+                    unsafe { dst.add(i * dst_rs + t0 + j).write(scratch[j * m + i]) };
+                }
             }
         }
     });
@@ -378,4 +403,79 @@ pub(crate) fn matmul(a: &[f32], b: &[f32], d: MatmulDims) -> Result<Vec<f32>> {
         }
     }
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len as u32)
+            .map(|i| {
+                let x = i
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(seed.wrapping_mul(40_503));
+                (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// `c (m x n) = a (m x k) @ b (k x n)`, row-major, summed in f64.
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k)
+                    .map(|p| a[i * k + p] as f64 * b[p * n + j] as f64)
+                    .sum();
+            }
+        }
+        c
+    }
+
+    fn assert_close(got: &[f32], want: &[f64], k: usize) {
+        assert_eq!(got.len(), want.len());
+        for (idx, (&g, &w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g as f64 - w).abs() <= 1e-5 * k as f64,
+                "element {idx}: got {g}, want {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn accumulating_products_add_to_the_destination() {
+        // Thin and deep enough for the column-major path, which must not take it.
+        let (m, k, n) = (8, 32, 40);
+        let (a, b) = (values(m * k, 1), values(k * n, 2));
+        let mut dst = values(m * n, 3);
+        let before = dst.clone();
+        let (lhs, rhs) = (
+            MatRef::row_major(&a, k, false),
+            MatRef::row_major(&b, n, false),
+        );
+        gemm_into(&mut dst, m, n, k, lhs, rhs, true, Parallelism::None);
+        let want: Vec<f64> = naive(&a, &b, m, k, n)
+            .iter()
+            .zip(&before)
+            .map(|(p, &d)| p + d as f64)
+            .collect();
+        assert_close(&dst, &want, k);
+    }
+
+    #[test]
+    fn thin_products_in_several_tiles_and_after_a_larger_one() {
+        // Wider than one scratch tile, then a smaller product on the same thread that
+        // reuses the (now larger) scratch.
+        for &(m, k, n) in &[(3, 16, THIN_TILE_COLS + 37), (5, 20, 24)] {
+            let (a, b) = (values(m * k, 4), values(k * n, 5));
+            let (lhs, rhs) = (
+                MatRef::row_major(&a, k, false),
+                MatRef::row_major(&b, n, false),
+            );
+            let got = gemm_new(m, n, k, lhs, rhs, Parallelism::None);
+            assert_close(&got, &naive(&a, &b, m, k, n), k);
+        }
+    }
 }

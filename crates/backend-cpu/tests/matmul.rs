@@ -223,6 +223,30 @@ fn short_storage_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn thin_blocks_of_threaded_splits() {
+    // Explicit pools, so the splits happen whatever the machine: row blocks that are
+    // thin products themselves (64 + 36 rows), column blocks of 64/64/22 columns, and a
+    // batched product with a broadcast operand whose products are split.
+    for threads in [2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut seed = 60;
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    check(dims(1, 100, 400, 700, ta, tb, false, false), seed);
+                    check(dims(1, 40, 400, 150, ta, tb, false, false), seed + 1);
+                    check(dims(2, 32, 1024, 100, ta, tb, false, true), seed + 2);
+                    seed += 3;
+                }
+            }
+        });
+    }
+}
+
+#[test]
 fn single_and_odd_thread_pools() {
     for threads in [1, 3] {
         let pool = rayon::ThreadPoolBuilder::new()

@@ -164,20 +164,31 @@ pub fn class_fidelity(probs: &[f32], classes: usize, asked: &[u8]) -> f64 {
     hits as f64 / asked.len().max(1) as f64
 }
 
+/// Whether a classifier checkpoint with this metadata is used as it is. A cache that
+/// [`load_or_train`] wrote (it records the held-out accuracy) under another number of
+/// epochs would measure with another yardstick, so it is trained again; any other
+/// checkpoint is the user's own classifier.
+fn usable_as_cached(metadata: &std::collections::HashMap<String, String>) -> bool {
+    !metadata.contains_key("test_accuracy")
+        || metadata.get("epochs") == Some(&CLASSIFIER_EPOCHS.to_string())
+}
+
 /// Loads the classifier from `path`, or trains it on the bundled MNIST and saves it there.
 pub fn load_or_train<B: Backend>(be: &B, path: &Path) -> Result<Sequential<B>> {
     let model = classifier(be, 7)?;
     let epochs = CLASSIFIER_EPOCHS.to_string();
     if path.exists() {
         let ck = Checkpoint::load(path)?;
-        // A cache from another training recipe would measure with another yardstick.
-        if ck.metadata.get("epochs") == Some(&epochs) {
+        if usable_as_cached(&ck.metadata) {
             ck.restore_module("", &model, be)?;
             return Ok(model);
         }
         eprintln!(
-            "{} was trained for another number of epochs than {epochs}: training it again",
-            path.display()
+            "{} is a cached classifier trained for {} epochs, not {epochs}: training it again",
+            path.display(),
+            ck.metadata
+                .get("epochs")
+                .map_or("an unrecorded number of", String::as_str)
         );
     }
     eprintln!(
@@ -216,7 +227,7 @@ pub struct SampleScore {
 
 /// Scores an IDX file of 28x28 digits (and, when given, the IDX label file with the
 /// digit each was asked for) with the classifier cached at `classifier`, trained on
-/// the bundled MNIST on first use (about two minutes on 2 cores).
+/// the bundled MNIST on first use (about a minute on 2 cores).
 pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Result<SampleScore> {
     let be = backend_cpu::Cpu;
     let model = load_or_train(&be, classifier)?;
@@ -328,5 +339,29 @@ mod tests {
         assert!((inception_score(&two, 10) - 2.0).abs() < 1e-9);
         assert_eq!(confident_share(&two, 10, 0.9), 1.0);
         assert_eq!(class_fidelity(&two, 10, &[0, 1, 1, 1]), 0.75);
+    }
+
+    #[test]
+    fn stale_caches_are_retrained_and_other_checkpoints_kept() {
+        let meta = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        // A cache of the current recipe.
+        assert!(usable_as_cached(&meta(&[
+            ("test_accuracy", "0.98"),
+            ("epochs", "15")
+        ])));
+        // Caches of another recipe, or from before the epochs were recorded.
+        assert!(!usable_as_cached(&meta(&[
+            ("test_accuracy", "0.98"),
+            ("epochs", "8")
+        ])));
+        assert!(!usable_as_cached(&meta(&[("test_accuracy", "0.98")])));
+        // Not written by the cache: the user's own classifier.
+        assert!(usable_as_cached(&meta(&[])));
+        assert_eq!(CLASSIFIER_EPOCHS, 15);
     }
 }

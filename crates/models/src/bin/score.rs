@@ -36,6 +36,7 @@ fn run(cli: &Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    backend_cpu::join_thread_pool();
     match run(&Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
