@@ -4,8 +4,7 @@ use crate::acgan::{Acgan, AcganConfig, AcganStats, CLASSES, PIXELS};
 use crate::cli::CommonArgs;
 use crate::plot::{image_grid, save_png};
 use crate::run::{
-    MetricsLog, Progress, StepBatches, StopFlag, check_finite, data_err, load_mnist, plot_metrics,
-    run_dir,
+    MetricsLog, StepBatches, StepModel, data_err, load_mnist, plot_metrics, run_dir, train_loop,
 };
 use clap::Args;
 use nn::Checkpoint;
@@ -71,7 +70,7 @@ pub fn train<B: Backend>(
         ..AcganConfig::default()
     };
     let mut gan = Acgan::new(backend.clone(), config.clone())?;
-    let mut batches = StepBatches::new("acgan", train.len(), config.batch_size, config.seed)?;
+    let batches = StepBatches::new("acgan", train.len(), config.batch_size, config.seed)?;
     let batches_per_epoch = batches.per_epoch();
     let total = match (args.steps, args.epochs) {
         (Some(s), _) => s,
@@ -92,73 +91,24 @@ pub fn train<B: Backend>(
         total,
         dir.display()
     );
-    let metrics = MetricsLog::new(&dir);
-    let stop = StopFlag::install();
     let (grid_z, grid_labels) = grid_inputs(&gan, None, opts.grid_columns, config.seed ^ 0x5eed)?;
-    let sample_every = args.sample_every.unwrap_or(100);
-    let progress = Progress::new(gan.step, total, args.quiet);
-    let mut last = AcganStats::default();
-    let mut interrupted = false;
-    while gan.step < total {
-        if stop.is_set() {
-            interrupted = true;
-            break;
-        }
-        let step = gan.step;
-        let idx = batches.indices(step);
-        let batch = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
-        let real = Tensor::from_vec(&backend, batch, [config.batch_size, 28, 28, 1])?;
-        let labels: Vec<usize> = idx.iter().map(|&i| train.labels[i] as usize).collect();
-        let stats = gan.train_step(&real, &labels)?;
-        check_finite("discriminator loss", stats.d_loss(), step)?;
-        check_finite("generator loss", stats.g_loss(), step)?;
-        last = stats;
-        let done = gan.step;
-        let log_now = done % args.log_every.max(1) == 0 || done == total;
-        if log_now {
-            metrics.append(&serde_json::json!({
-                "step": done,
-                "d_loss": stats.d_loss(),
-                "d_fake_loss": stats.d_fake_loss,
-                "d_aux_loss": stats.d_aux_loss,
-                "d_acc": stats.d_acc,
-                "aux_acc_real": stats.aux_acc_real,
-                "g_loss": stats.g_loss(),
-                "g_fake_loss": stats.g_fake_loss,
-                "g_aux_loss": stats.g_aux_loss,
-                "steps_per_sec": progress.rate(done),
-            }))?;
-        }
-        progress.update(
-            done,
-            &format!(
-                "D loss {:.3} (fake {:.3} aux {:.3}) acc {:.0}% aux acc {:.0}% G loss {:.3}",
-                stats.d_loss(),
-                stats.d_fake_loss,
-                stats.d_aux_loss,
-                100.0 * stats.d_acc,
-                100.0 * stats.aux_acc_real,
-                stats.g_loss()
-            ),
-            log_now && done % (args.log_every.max(1) * 10) == 0,
-        );
-        if opts.grid_columns > 0 && sample_every > 0 && done % sample_every == 0 {
-            save_grid(
-                &gan,
-                &grid_z,
-                &grid_labels,
-                &dir.join("samples").join(format!("step_{done:06}.png")),
-            )?;
-        }
-        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
-            gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
-        }
-    }
-    progress.finish();
-    let steps_per_sec = progress.rate(gan.step);
-    gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
-    if opts.grid_columns > 0 {
-        save_grid(&gan, &grid_z, &grid_labels, &dir.join("samples.png"))?;
+    let mut steps = AcganSteps {
+        gan,
+        batches,
+        train,
+        pixels: &pixels,
+        grid: (opts.grid_columns > 0).then_some((grid_z, grid_labels)),
+    };
+    let end = train_loop(
+        &mut steps,
+        total,
+        args,
+        &dir,
+        args.sample_every.unwrap_or(100),
+    )?;
+    let AcganSteps { gan, grid, .. } = steps;
+    if let Some((grid_z, grid_labels)) = &grid {
+        save_grid(&gan, grid_z, grid_labels, &dir.join("samples.png"))?;
     }
     if opts.export_count > 0 {
         export_samples(
@@ -169,14 +119,85 @@ pub fn train<B: Backend>(
             &dir.join("samples-labels.idx1-ubyte"),
         )?;
     }
-    plot_losses(&metrics, &dir.join("loss.png"))?;
+    plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(AcganReport {
         dir,
         steps: gan.step,
-        steps_per_sec,
-        last,
-        interrupted,
+        steps_per_sec: end.steps_per_sec,
+        last: end.last.unwrap_or_default(),
+        interrupted: end.interrupted,
     })
+}
+
+/// The ACGAN with its data, as the shared training loop drives it.
+struct AcganSteps<'a, B: Backend> {
+    gan: Acgan<B>,
+    batches: StepBatches,
+    train: &'a datasets::ImageSet,
+    pixels: &'a [f32],
+    /// Latent vectors and labels of the sample grids (none without grids).
+    grid: Option<(Tensor<B>, Vec<usize>)>,
+}
+
+impl<B: Backend> StepModel for AcganSteps<'_, B> {
+    type Stats = AcganStats;
+
+    fn steps_done(&self) -> u64 {
+        self.gan.step
+    }
+
+    fn train_step(&mut self) -> Result<AcganStats> {
+        let batch_size = self.gan.config.batch_size;
+        let idx = self.batches.indices(self.gan.step);
+        let batch = datasets::gather_rows(self.pixels, PIXELS, idx).map_err(data_err)?;
+        let real = Tensor::from_vec(&self.gan.backend, batch, [batch_size, 28, 28, 1])?;
+        let labels: Vec<usize> = idx.iter().map(|&i| self.train.labels[i] as usize).collect();
+        self.gan.train_step(&real, &labels)
+    }
+
+    fn losses(stats: &AcganStats) -> Vec<(&'static str, f32)> {
+        vec![
+            ("discriminator loss", stats.d_loss()),
+            ("generator loss", stats.g_loss()),
+        ]
+    }
+
+    fn progress(&self, stats: &AcganStats) -> String {
+        format!(
+            "D loss {:.3} (fake {:.3} aux {:.3}) acc {:.0}% aux acc {:.0}% G loss {:.3}",
+            stats.d_loss(),
+            stats.d_fake_loss,
+            stats.d_aux_loss,
+            100.0 * stats.d_acc,
+            100.0 * stats.aux_acc_real,
+            stats.g_loss()
+        )
+    }
+
+    fn record(&self, stats: &AcganStats) -> Result<(serde_json::Value, String)> {
+        let record = serde_json::json!({
+            "d_loss": stats.d_loss(),
+            "d_fake_loss": stats.d_fake_loss,
+            "d_aux_loss": stats.d_aux_loss,
+            "d_acc": stats.d_acc,
+            "aux_acc_real": stats.aux_acc_real,
+            "g_loss": stats.g_loss(),
+            "g_fake_loss": stats.g_fake_loss,
+            "g_aux_loss": stats.g_aux_loss,
+        });
+        Ok((record, String::new()))
+    }
+
+    fn save_samples(&self, path: &Path) -> Result<()> {
+        match &self.grid {
+            Some((z, labels)) => save_grid(&self.gan, z, labels, path),
+            None => Ok(()),
+        }
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint> {
+        self.gan.checkpoint()
+    }
 }
 
 /// Inputs of a grid of 10 rows and `columns` columns: row r shows digit r (or every row

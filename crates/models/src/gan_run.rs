@@ -1,11 +1,10 @@
 //! Training and sampling driver of the `gan` binary.
 
 use crate::cli::CommonArgs;
-use crate::gan::{Gan, GanConfig, LATENT, PIXELS};
+use crate::gan::{Gan, GanConfig, LATENT, PIXELS, StepStats};
 use crate::plot::{image_grid, save_png};
 use crate::run::{
-    MetricsLog, Progress, StepBatches, StopFlag, check_finite, data_err, load_mnist, plot_metrics,
-    run_dir,
+    MetricsLog, StepBatches, StepModel, data_err, load_mnist, plot_metrics, run_dir, train_loop,
 };
 use nn::Checkpoint;
 use std::path::{Path, PathBuf};
@@ -28,7 +27,7 @@ pub struct GanReport {
     pub dir: PathBuf,
     pub steps: u64,
     pub steps_per_sec: f64,
-    pub last: crate::gan::StepStats,
+    pub last: StepStats,
     pub interrupted: bool,
 }
 
@@ -45,7 +44,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
         ema_decay,
         ..GanConfig::default()
     };
-    let mut batches = StepBatches::new("gan", train.len(), config.batch_size, config.seed)?;
+    let batches = StepBatches::new("gan", train.len(), config.batch_size, config.seed)?;
     let batches_per_epoch = batches.per_epoch();
     let total = match (args.steps, args.epochs) {
         (Some(s), _) => s,
@@ -66,62 +65,22 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
         total,
         dir.display()
     );
-    let metrics = MetricsLog::new(&dir);
-    let stop = StopFlag::install();
     // Fixed latent vectors: every grid shows the same 100 points of the latent space.
     let fixed_z = Tensor::normal(&backend, [100, LATENT], 0.0, 1.0, config.seed ^ 0x5eed)?;
-    let sample_every = args.sample_every.unwrap_or(1000);
-    let progress = Progress::new(gan.step, total, args.quiet);
-    let mut last = Default::default();
-    let mut interrupted = false;
-    while gan.step < total {
-        if stop.is_set() {
-            interrupted = true;
-            break;
-        }
-        let step = gan.step;
-        let idx = batches.indices(step);
-        let batch = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
-        let real = Tensor::from_vec(&backend, batch, [config.batch_size, PIXELS])?;
-        let stats = gan.train_step(&real)?;
-        check_finite("discriminator loss", stats.d_loss(), step)?;
-        check_finite("generator loss", stats.g_loss, step)?;
-        last = stats;
-        let done = gan.step;
-        let log_now = done % args.log_every.max(1) == 0 || done == total;
-        if log_now {
-            metrics.append(&serde_json::json!({
-                "step": done,
-                "d_loss": stats.d_loss(),
-                "d_acc": stats.d_acc,
-                "g_loss": stats.g_loss,
-                "steps_per_sec": progress.rate(done),
-            }))?;
-        }
-        progress.update(
-            done,
-            &format!(
-                "D loss {:.3} acc {:.0}% G loss {:.3}",
-                stats.d_loss(),
-                100.0 * stats.d_acc,
-                stats.g_loss
-            ),
-            log_now && done % (args.log_every.max(1) * 10) == 0,
-        );
-        if sample_every > 0 && done % sample_every == 0 {
-            save_grid(
-                &gan,
-                &fixed_z,
-                &dir.join("samples").join(format!("step_{done:06}.png")),
-            )?;
-        }
-        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
-            gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
-        }
-    }
-    progress.finish();
-    let steps_per_sec = progress.rate(gan.step);
-    gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
+    let mut steps = GanSteps {
+        gan,
+        batches,
+        pixels: &pixels,
+        fixed_z,
+    };
+    let end = train_loop(
+        &mut steps,
+        total,
+        args,
+        &dir,
+        args.sample_every.unwrap_or(1000),
+    )?;
+    let GanSteps { gan, fixed_z, .. } = steps;
     save_grid(&gan, &fixed_z, &dir.join("samples.png"))?;
     export_samples(
         &gan,
@@ -129,14 +88,71 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
         config.seed ^ 0xe4_0a7,
         &dir.join("samples.idx3-ubyte"),
     )?;
-    plot_losses(&metrics, &dir.join("loss.png"))?;
+    plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(GanReport {
         dir,
         steps: gan.step,
-        steps_per_sec,
-        last,
-        interrupted,
+        steps_per_sec: end.steps_per_sec,
+        last: end.last.unwrap_or_default(),
+        interrupted: end.interrupted,
     })
+}
+
+/// The GAN with its data, as the shared training loop drives it.
+struct GanSteps<'a, B: Backend> {
+    gan: Gan<B>,
+    batches: StepBatches,
+    pixels: &'a [f32],
+    fixed_z: Tensor<B>,
+}
+
+impl<B: Backend> StepModel for GanSteps<'_, B> {
+    type Stats = StepStats;
+
+    fn steps_done(&self) -> u64 {
+        self.gan.step
+    }
+
+    fn train_step(&mut self) -> Result<StepStats> {
+        let batch_size = self.gan.config.batch_size;
+        let idx = self.batches.indices(self.gan.step);
+        let batch = datasets::gather_rows(self.pixels, PIXELS, idx).map_err(data_err)?;
+        let real = Tensor::from_vec(&self.gan.backend, batch, [batch_size, PIXELS])?;
+        self.gan.train_step(&real)
+    }
+
+    fn losses(stats: &StepStats) -> Vec<(&'static str, f32)> {
+        vec![
+            ("discriminator loss", stats.d_loss()),
+            ("generator loss", stats.g_loss),
+        ]
+    }
+
+    fn progress(&self, stats: &StepStats) -> String {
+        format!(
+            "D loss {:.3} acc {:.0}% G loss {:.3}",
+            stats.d_loss(),
+            100.0 * stats.d_acc,
+            stats.g_loss
+        )
+    }
+
+    fn record(&self, stats: &StepStats) -> Result<(serde_json::Value, String)> {
+        let record = serde_json::json!({
+            "d_loss": stats.d_loss(),
+            "d_acc": stats.d_acc,
+            "g_loss": stats.g_loss,
+        });
+        Ok((record, String::new()))
+    }
+
+    fn save_samples(&self, path: &Path) -> Result<()> {
+        save_grid(&self.gan, &self.fixed_z, path)
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint> {
+        self.gan.checkpoint()
+    }
 }
 
 /// [`train`] with the default generator average.

@@ -21,8 +21,7 @@
 use crate::cli::CommonArgs;
 use crate::plot::{image_grid, save_png};
 use crate::run::{
-    MetricsLog, Progress, StepBatches, StopFlag, check_finite, data_err, load_mnist, plot_metrics,
-    run_dir,
+    MetricsLog, StepBatches, StepModel, data_err, load_mnist, plot_metrics, run_dir, train_loop,
 };
 use nn::{Checkpoint, Dense, Init, Mode, Module, Optimizer, Seeds, Sgd};
 use std::path::{Path, PathBuf};
@@ -195,7 +194,7 @@ pub fn train<B: Backend>(
             "--batch-size must be positive",
         ));
     }
-    let mut batches = StepBatches::new("label_to_image", train.len(), batch, args.seed)?;
+    let batches = StepBatches::new("label_to_image", train.len(), batch, args.seed)?;
     let batches_per_epoch = batches.per_epoch();
     let total = match (args.steps, args.epochs) {
         (Some(s), _) => s,
@@ -215,55 +214,20 @@ pub fn train<B: Backend>(
         train.len(),
         dir.display()
     );
-    let metrics = MetricsLog::new(&dir);
-    let stop = StopFlag::install();
-    let sample_every = args.sample_every.unwrap_or(0);
-    let progress = Progress::new(model.step, total, args.quiet);
-    let mut last_loss = f32::NAN;
-    let mut interrupted = false;
-    while model.step < total {
-        if stop.is_set() {
-            interrupted = true;
-            break;
-        }
-        let step = model.step;
-        let idx = batches.indices(step);
-        let images = datasets::gather_rows(&pixels, PIXELS, idx).map_err(data_err)?;
-        let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
-        let loss = model.train_step(&labels, &images)?;
-        check_finite("loss", loss, step)?;
-        last_loss = loss;
-        let done = model.step;
-        let log_now = done % args.log_every.max(1) == 0 || done == total;
-        if log_now {
-            metrics.append(&serde_json::json!({
-                "step": done,
-                "loss": loss,
-                "steps_per_sec": progress.rate(done),
-            }))?;
-        }
-        progress.update(
-            done,
-            &format!("loss {loss:.2}"),
-            log_now && done % (args.log_every.max(1) * 10) == 0,
-        );
-        if sample_every > 0 && done % sample_every == 0 {
-            save_digits(
-                &model.display_digits()?,
-                &dir.join("samples").join(format!("step_{done:06}.png")),
-            )?;
-        }
-        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
-            model
-                .checkpoint()?
-                .save(dir.join("checkpoint.safetensors"))?;
-        }
-    }
-    progress.finish();
-    let steps_per_sec = progress.rate(model.step);
-    model
-        .checkpoint()?
-        .save(dir.join("checkpoint.safetensors"))?;
+    let mut steps = LabelSteps {
+        model,
+        batches,
+        train,
+        pixels: &pixels,
+    };
+    let end = train_loop(
+        &mut steps,
+        total,
+        args,
+        &dir,
+        args.sample_every.unwrap_or(0),
+    )?;
+    let model = steps.model;
     let digits = model.display_digits()?;
     save_digits(&digits, &dir.join("digits.png"))?;
     datasets::write_idx_images(
@@ -276,15 +240,59 @@ pub fn train<B: Backend>(
     .map_err(data_err)?;
     let labels: Vec<u8> = (0..CLASSES as u8).collect();
     datasets::write_idx_labels(dir.join("samples-labels.idx1-ubyte"), &labels).map_err(data_err)?;
-    plot_losses(&metrics, &dir.join("loss.png"))?;
+    plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(LabelToImageReport {
         dir,
         steps: model.step,
-        steps_per_sec,
-        last_loss,
+        steps_per_sec: end.steps_per_sec,
+        last_loss: end.last.unwrap_or(f32::NAN),
         digits,
-        interrupted,
+        interrupted: end.interrupted,
     })
+}
+
+/// The model with its data, as the shared training loop drives it.
+struct LabelSteps<'a, B: Backend> {
+    model: LabelToImage<B>,
+    batches: StepBatches,
+    train: &'a datasets::ImageSet,
+    pixels: &'a [f32],
+}
+
+impl<B: Backend> StepModel for LabelSteps<'_, B> {
+    /// The step's loss.
+    type Stats = f32;
+
+    fn steps_done(&self) -> u64 {
+        self.model.step
+    }
+
+    fn train_step(&mut self) -> Result<f32> {
+        let idx = self.batches.indices(self.model.step);
+        let images = datasets::gather_rows(self.pixels, PIXELS, idx).map_err(data_err)?;
+        let labels: Vec<u8> = idx.iter().map(|&i| self.train.labels[i]).collect();
+        self.model.train_step(&labels, &images)
+    }
+
+    fn losses(loss: &f32) -> Vec<(&'static str, f32)> {
+        vec![("loss", *loss)]
+    }
+
+    fn progress(&self, loss: &f32) -> String {
+        format!("loss {loss:.2}")
+    }
+
+    fn record(&self, loss: &f32) -> Result<(serde_json::Value, String)> {
+        Ok((serde_json::json!({ "loss": loss }), String::new()))
+    }
+
+    fn save_samples(&self, path: &Path) -> Result<()> {
+        save_digits(&self.model.display_digits()?, path)
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint> {
+        self.model.checkpoint()
+    }
 }
 
 /// The ten digits in one row, each drawn 4 times larger.

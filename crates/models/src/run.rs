@@ -1,6 +1,9 @@
-//! The run directory, metrics log, progress display and Ctrl-C handling.
+//! The run directory, metrics log, progress display, Ctrl-C handling, and the training
+//! loop every model binary shares.
 
+use crate::cli::CommonArgs;
 use indicatif::{ProgressBar, ProgressStyle};
+use nn::Checkpoint;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -285,4 +288,95 @@ pub fn plot_metrics(
         })
         .collect();
     crate::plot::line_chart(path, title, "iteration", y_label, &series)
+}
+
+/// A model that [`train_loop`] trains one step at a time.
+pub trait StepModel {
+    /// What one step reports (losses, accuracies).
+    type Stats: Copy;
+    /// Steps trained so far (a resumed model starts above 0).
+    fn steps_done(&self) -> u64;
+    /// Trains the next step on its own mini-batch.
+    fn train_step(&mut self) -> Result<Self::Stats>;
+    /// The losses of a step that must be finite, by name.
+    fn losses(stats: &Self::Stats) -> Vec<(&'static str, f32)>;
+    /// Progress-bar text after a step.
+    fn progress(&self, stats: &Self::Stats) -> String;
+    /// The metrics record of a logged step (an object; the loop adds `step` and
+    /// `steps_per_sec`) and text to append to that step's progress line.
+    fn record(&self, stats: &Self::Stats) -> Result<(serde_json::Value, String)>;
+    /// Writes the picture of the model's samples as training goes.
+    fn save_samples(&self, path: &Path) -> Result<()>;
+    /// Everything needed to resume.
+    fn checkpoint(&self) -> Result<Checkpoint>;
+}
+
+/// How a [`train_loop`] ended.
+pub struct LoopEnd<S> {
+    /// The last step's report (`None` when no step ran).
+    pub last: Option<S>,
+    pub steps_per_sec: f64,
+    /// Stopped by Ctrl-C before `total`.
+    pub interrupted: bool,
+    pub metrics: MetricsLog,
+}
+
+/// Trains `model` up to `total` steps as every binary does: a progress bar, a metrics
+/// record every `--log-every` steps (and at the end) in `dir/metrics.jsonl`, sample
+/// pictures every `sample_every` steps (0: never) under `dir/samples/`, a checkpoint
+/// every `--checkpoint-every` steps and at the end, a clear error at the first NaN or
+/// infinite loss, and Ctrl-C as a clean stop (the final checkpoint is still written).
+pub fn train_loop<M: StepModel>(
+    model: &mut M,
+    total: u64,
+    args: &CommonArgs,
+    dir: &Path,
+    sample_every: u64,
+) -> Result<LoopEnd<M::Stats>> {
+    let metrics = MetricsLog::new(dir);
+    let stop = StopFlag::install();
+    let progress = Progress::new(model.steps_done(), total, args.quiet);
+    let log_every = args.log_every.max(1);
+    let checkpoint = dir.join("checkpoint.safetensors");
+    let mut last = None;
+    let mut interrupted = false;
+    while model.steps_done() < total {
+        if stop.is_set() {
+            interrupted = true;
+            break;
+        }
+        let stats = model.train_step()?;
+        let done = model.steps_done();
+        for (name, value) in M::losses(&stats) {
+            check_finite(name, value, done)?;
+        }
+        last = Some(stats);
+        let log_now = done % log_every == 0 || done == total;
+        let mut msg = model.progress(&stats);
+        if log_now {
+            let (mut record, extra) = model.record(&stats)?;
+            if let Some(fields) = record.as_object_mut() {
+                fields.insert("step".into(), done.into());
+                fields.insert("steps_per_sec".into(), progress.rate(done).into());
+            }
+            metrics.append(&record)?;
+            msg += &extra;
+        }
+        progress.update(done, &msg, log_now && done % (log_every * 10) == 0);
+        if sample_every > 0 && done % sample_every == 0 {
+            model.save_samples(&dir.join("samples").join(format!("step_{done:06}.png")))?;
+        }
+        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
+            model.checkpoint()?.save(&checkpoint)?;
+        }
+    }
+    progress.finish();
+    let steps_per_sec = progress.rate(model.steps_done());
+    model.checkpoint()?.save(&checkpoint)?;
+    Ok(LoopEnd {
+        last,
+        steps_per_sec,
+        interrupted,
+        metrics,
+    })
 }

@@ -24,7 +24,7 @@
 use crate::adversarial::{discriminator_step, generator_step};
 use crate::cli::CommonArgs;
 use crate::plot::{Series, line_chart};
-use crate::run::{MetricsLog, Progress, StopFlag, check_finite, run_dir};
+use crate::run::{MetricsLog, StepModel, run_dir, train_loop};
 use clap::{Args, ValueEnum};
 use datasets::toy1d::{density_histogram, linspace, stratified_noise};
 use datasets::{Distribution1d, Gaussian, GaussianMixture};
@@ -532,73 +532,68 @@ pub fn train<B: Backend>(
         &format!("toy GAN before training (step {})", gan.step),
         &dir.join("before.png"),
     )?;
-    let metrics = MetricsLog::new(&dir);
-    let stop = StopFlag::install();
-    let sample_every = args.sample_every.unwrap_or(0);
-    let progress = Progress::new(gan.step, total, args.quiet);
-    let mut last = ToyStepStats::default();
-    let mut interrupted = false;
-    while gan.step < total {
-        if stop.is_set() {
-            interrupted = true;
-            break;
-        }
-        let stats = gan.train_step()?;
-        check_finite("discriminator loss", stats.d_loss(), gan.step)?;
-        check_finite("generator loss", stats.g_loss, gan.step)?;
-        last = stats;
-        let done = gan.step;
-        let log_now = done % args.log_every.max(1) == 0 || done == total;
-        let mut msg = format!("D loss {:.3} G loss {:.3}", stats.d_loss(), stats.g_loss);
-        if log_now {
-            let (mean, std) = moments(&gan.generate(1000, gan.seed ^ 0xe7a1)?);
-            msg += &format!(" generated mean {mean:.3} std {std:.3}");
-            metrics.append(&serde_json::json!({
-                "step": done,
-                "d_loss": stats.d_loss(),
-                "g_loss": stats.g_loss,
-                "gen_mean": mean,
-                "gen_std": std,
-                "steps_per_sec": progress.rate(done),
-            }))?;
-        }
-        progress.update(
-            done,
-            &msg,
-            log_now && done % (args.log_every.max(1) * 10) == 0,
-        );
-        if sample_every > 0 && done % sample_every == 0 {
-            plot_state(
-                &gan,
-                &format!("toy GAN at step {done}"),
-                &dir.join("samples").join(format!("step_{done:06}.png")),
-            )?;
-        }
-        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
-            gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
-        }
-    }
-    progress.finish();
-    let steps_per_sec = progress.rate(gan.step);
-    gan.checkpoint()?.save(dir.join("checkpoint.safetensors"))?;
+    let end = train_loop(&mut gan, total, args, &dir, args.sample_every.unwrap_or(0))?;
     plot_state(
         &gan,
         &format!("toy GAN after training (step {})", gan.step),
         &dir.join("after.png"),
     )?;
-    plot_losses(&metrics, &dir.join("loss.png"))?;
+    plot_losses(&end.metrics, &dir.join("loss.png"))?;
     let (mean, std) = gan.generated_moments()?;
     Ok(ToyGanReport {
         dir,
         steps: gan.step,
-        steps_per_sec,
-        last,
+        steps_per_sec: end.steps_per_sec,
+        last: end.last.unwrap_or_default(),
         mean,
         std,
         target_mean,
         target_std,
-        interrupted,
+        interrupted: end.interrupted,
     })
+}
+
+impl<B: Backend> StepModel for ToyGan<B> {
+    type Stats = ToyStepStats;
+
+    fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    fn train_step(&mut self) -> Result<ToyStepStats> {
+        // The inherent method (inherent methods take precedence).
+        ToyGan::train_step(self)
+    }
+
+    fn losses(stats: &ToyStepStats) -> Vec<(&'static str, f32)> {
+        vec![
+            ("discriminator loss", stats.d_loss()),
+            ("generator loss", stats.g_loss),
+        ]
+    }
+
+    fn progress(&self, stats: &ToyStepStats) -> String {
+        format!("D loss {:.3} G loss {:.3}", stats.d_loss(), stats.g_loss)
+    }
+
+    fn record(&self, stats: &ToyStepStats) -> Result<(serde_json::Value, String)> {
+        let (mean, std) = moments(&self.generate(1000, self.seed ^ 0xe7a1)?);
+        let record = serde_json::json!({
+            "d_loss": stats.d_loss(),
+            "g_loss": stats.g_loss,
+            "gen_mean": mean,
+            "gen_std": std,
+        });
+        Ok((record, format!(" generated mean {mean:.3} std {std:.3}")))
+    }
+
+    fn save_samples(&self, path: &Path) -> Result<()> {
+        plot_state(self, &format!("toy GAN at step {}", self.step), path)
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint> {
+        ToyGan::checkpoint(self)
+    }
 }
 
 /// Loss curves of D and G from the metrics log.
