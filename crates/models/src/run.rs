@@ -351,7 +351,7 @@ pub fn train_loop<M: StepModel>(
             check_finite(name, value, done)?;
         }
         last = Some(stats);
-        let log_now = done % log_every == 0 || done == total;
+        let log_now = done.is_multiple_of(log_every) || done == total;
         let mut msg = model.progress(&stats);
         if log_now {
             let (mut record, extra) = model.record(&stats)?;
@@ -362,11 +362,11 @@ pub fn train_loop<M: StepModel>(
             metrics.append(&record)?;
             msg += &extra;
         }
-        progress.update(done, &msg, log_now && done % (log_every * 10) == 0);
-        if sample_every > 0 && done % sample_every == 0 {
+        progress.update(done, &msg, log_now && done.is_multiple_of(log_every * 10));
+        if sample_every > 0 && done.is_multiple_of(sample_every) {
             model.save_samples(&dir.join("samples").join(format!("step_{done:06}.png")))?;
         }
-        if args.checkpoint_every > 0 && done % args.checkpoint_every == 0 {
+        if args.checkpoint_every > 0 && done.is_multiple_of(args.checkpoint_every) {
             model.checkpoint()?.save(&checkpoint)?;
         }
     }
