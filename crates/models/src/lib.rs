@@ -23,7 +23,9 @@ pub mod toy_gan;
 
 pub use cli::{BackendKind, CommonArgs};
 
-/// Runs `$body` with `$be` bound to the backend chosen on the command line.
+/// Runs `$body` with `$be` bound to the backend chosen on the command line. For the CPU
+/// backend the calling thread (a binary's main thread) first joins the thread pool
+/// ([`backend_cpu::join_thread_pool`]).
 ///
 /// ```ignore
 /// with_backend!(args.common.backend, be => gan_run::train(be, &args.common))
