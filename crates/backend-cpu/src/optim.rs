@@ -20,14 +20,14 @@ pub(crate) fn adam_step(
     check_len("adam_step", "grad", grad, len)?;
     check_len("adam_step", "m", m, len)?;
     check_len("adam_step", "v", v, len)?;
-    // Zipped iterators carry no bounds checks, so the loop vectorises (sqrt and
-    // division included); indexing four slices of unrelated lengths would not.
     let update = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| {
-        for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
-            *m = s.beta1 * *m + (1.0 - s.beta1) * g;
-            *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
-            *p -= s.lr_t * *m / (v.sqrt() + s.epsilon);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { adam_avx2(p, m, v, g, s) };
+            return;
         }
+        adam_loop(p, m, v, g, s);
     };
     let (p, m, v, g) = (&mut p[..len], &mut m[..len], &mut v[..len], &grad[..len]);
     if len >= PAR_THRESHOLD {
@@ -40,6 +40,32 @@ pub(crate) fn adam_step(
         update(p, m, v, g);
     }
     Ok(())
+}
+
+/// The Adam update of one chunk. Zipped iterators carry no bounds checks, so the loop
+/// vectorises (sqrt and division included); indexing four slices of unrelated lengths
+/// would not.
+#[inline(always)]
+fn adam_loop(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: AdamStep) {
+    for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+        *m = s.beta1 * *m + (1.0 - s.beta1) * g;
+        *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
+        *p -= s.lr_t * *m / (v.sqrt() + s.epsilon);
+    }
+}
+
+/// [`adam_loop`] compiled for 8-wide AVX2 vectors (the portable build targets 4-wide
+/// SSE2). The same IEEE operations in the same order (no fused multiply-add), so the
+/// results are bit for bit those of the portable loop. 803,600 parameters (the GAN's
+/// largest layer): 278 -> ~180 us on 2 threads, 598 -> 375 us on one
+/// (`examples/adam_speed.rs`).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn adam_avx2(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: AdamStep) {
+    adam_loop(p, m, v, g, s)
 }
 
 /// `y = a * y + b * x` over `len` elements, in place.
@@ -65,6 +91,38 @@ pub(crate) fn axpby(y: &mut [f32], a: f32, x: &[f32], b: f32, len: usize) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adam_matches_the_portable_loop_bit_for_bit() {
+        // Odd length (a vector tail) and above the threading threshold; whatever loop the
+        // CPU gets, the numbers are those of the portable one.
+        let len = PAR_THRESHOLD + 13;
+        let wave = |i: usize, f: f32| ((i as f32 * f).sin() * 0.7) + 0.01;
+        let g: Vec<f32> = (0..len).map(|i| wave(i, 0.37)).collect();
+        let (p0, m0): (Vec<f32>, Vec<f32>) =
+            (0..len).map(|i| (wave(i, 1.3), wave(i, 0.11))).unzip();
+        let v0: Vec<f32> = (0..len).map(|i| wave(i, 0.53).abs()).collect();
+        let s = AdamStep {
+            lr_t: 1e-3,
+            beta1: 0.5,
+            beta2: 0.999,
+            epsilon: 1e-7,
+        };
+        let (mut p, mut m, mut v) = (p0.clone(), m0.clone(), v0.clone());
+        adam_step(&mut p, &g, &mut m, &mut v, len, s).unwrap();
+        let (mut pw, mut mw, mut vw) = (p0, m0, v0);
+        adam_loop(&mut pw, &mut mw, &mut vw, &g, s);
+        let bits = |x: &[f32]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&p), bits(&pw));
+        assert_eq!(bits(&m), bits(&mw));
+        assert_eq!(bits(&v), bits(&vw));
+        // And the portable loop is Adam: element 0 by hand (g = 0.01, p = 0.01, m = 0.01,
+        // v = 0.01 from sin(0) = 0).
+        let m1 = 0.5f64 * 0.01 + 0.5 * 0.01;
+        let v1 = 0.999f64 * 0.01 + 0.001 * 0.01 * 0.01;
+        let p1 = 0.01 - 1e-3 * m1 / (v1.sqrt() + 1e-7);
+        assert!((pw[0] as f64 - p1).abs() < 1e-7, "{} vs {p1}", pw[0]);
+    }
 
     #[test]
     fn axpby_by_hand() {
