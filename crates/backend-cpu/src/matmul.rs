@@ -40,6 +40,15 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// The view starting at element `(row, col)`: a block of a product is a product of
+    /// such views. The element must exist (the caller checked the extent).
+    fn at(self, row: usize, col: usize) -> Self {
+        Self {
+            data: &self.data[row * self.rs + col * self.cs..],
+            ..self
+        }
+    }
+
     /// One past the largest index a `rows x cols` view touches.
     fn extent(&self, rows: usize, cols: usize) -> usize {
         if rows == 0 || cols == 0 {
@@ -154,7 +163,7 @@ unsafe fn gemm_to_ptr(
     };
     if threads <= 1 {
         // SAFETY: the asserts above bound every operand index; `dst` is the caller's.
-        unsafe { raw_gemm(dst, n, m, n, k, lhs, rhs, 0, 0, accumulate) };
+        unsafe { raw_gemm(dst, n, m, n, k, lhs, rhs, accumulate) };
         return;
     }
     // Blocks of whole rows when m >= n or there are more rows than a thin product has,
@@ -184,10 +193,8 @@ unsafe fn gemm_to_ptr(
                 rows,
                 cols,
                 k,
-                lhs,
-                rhs,
-                r0,
-                c0,
+                lhs.at(r0, 0),
+                rhs.at(0, c0),
                 accumulate,
             )
         };
@@ -204,12 +211,11 @@ struct SendPtr(*mut f32);
 // SAFETY: tasks only write disjoint elements through it (see `gemm_into`).
 unsafe impl Sync for SendPtr {}
 
-/// One single-threaded `gemm` call on the block of the product starting at row `r0` of
-/// `lhs` and column `c0` of `rhs`, `m x n` large, written at `dst` with row stride
-/// `dst_rs`.
+/// One single-threaded product `lhs (m x k) @ rhs (k x n)` (a block of a larger one:
+/// see [`MatRef::at`]), written at `dst` with row stride `dst_rs`.
 ///
 /// # Safety
-/// The block must lie inside `lhs`'s and `rhs`'s slices and `dst` must be valid for
+/// The views must hold their `m x k` and `k x n` elements and `dst` must be valid for
 /// writes of `m` rows of `n` elements at stride `dst_rs`, touched by no one else.
 #[allow(clippy::too_many_arguments)]
 unsafe fn raw_gemm(
@@ -220,17 +226,15 @@ unsafe fn raw_gemm(
     k: usize,
     lhs: MatRef<'_>,
     rhs: MatRef<'_>,
-    r0: usize,
-    c0: usize,
     accumulate: bool,
 ) {
     if !accumulate && m <= THIN_ROWS && n > m && k >= THIN_MIN_DEPTH {
         // SAFETY: guaranteed by the caller.
-        unsafe { thin_gemm(dst, dst_rs, m, n, k, lhs, rhs, r0, c0) };
+        unsafe { thin_gemm(dst, dst_rs, m, n, k, lhs, rhs) };
         return;
     }
     // SAFETY: guaranteed by the caller.
-    unsafe { strided_gemm(dst, dst_rs, 1, m, n, k, lhs, rhs, r0, c0, accumulate) };
+    unsafe { strided_gemm(dst, dst_rs, 1, m, n, k, lhs, rhs, accumulate) };
 }
 
 /// The `gemm` call behind [`raw_gemm`] and [`thin_gemm`]: the block's product written
@@ -248,8 +252,6 @@ unsafe fn strided_gemm(
     k: usize,
     lhs: MatRef<'_>,
     rhs: MatRef<'_>,
-    r0: usize,
-    c0: usize,
     accumulate: bool,
 ) {
     // SAFETY: guaranteed by the caller.
@@ -262,10 +264,10 @@ unsafe fn strided_gemm(
             dst_cs as isize,
             dst_rs as isize,
             accumulate,
-            lhs.data.as_ptr().add(r0 * lhs.rs),
+            lhs.data.as_ptr(),
             lhs.cs as isize,
             lhs.rs as isize,
-            rhs.data.as_ptr().add(c0 * rhs.cs),
+            rhs.data.as_ptr(),
             rhs.cs as isize,
             rhs.rs as isize,
             1.0,
@@ -316,8 +318,6 @@ unsafe fn thin_gemm(
     k: usize,
     lhs: MatRef<'_>,
     rhs: MatRef<'_>,
-    r0: usize,
-    c0: usize,
 ) {
     THIN_SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
@@ -328,7 +328,7 @@ unsafe fn thin_gemm(
         for t0 in (0..n).step_by(THIN_TILE_COLS) {
             let cols = tile.min(n - t0);
             // SAFETY: the scratch holds the m x cols tile column-major (row stride 1,
-            // column stride m); columns t0.. of the block are inside the caller's views.
+            // column stride m); columns t0.. of `rhs` are inside the caller's view.
             unsafe {
                 strided_gemm(
                     scratch.as_mut_ptr(),
@@ -338,9 +338,7 @@ unsafe fn thin_gemm(
                     cols,
                     k,
                     lhs,
-                    rhs,
-                    r0,
-                    c0 + t0,
+                    rhs.at(0, t0),
                     false,
                 )
             };

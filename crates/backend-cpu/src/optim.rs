@@ -57,7 +57,7 @@ fn adam_loop(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: AdamStep
 /// [`adam_loop`] compiled for 8-wide AVX2 vectors (the portable build targets 4-wide
 /// SSE2). The same IEEE operations in the same order (no fused multiply-add), so the
 /// results are bit for bit those of the portable loop. 803,600 parameters (the GAN's
-/// largest layer): 278 -> ~180 us on 2 threads, 598 -> 375 us on one
+/// largest layer): 278 -> ~155 us on 2 threads, 598 -> 425 us on one
 /// (`examples/adam_speed.rs`).
 ///
 /// # Safety
