@@ -13,7 +13,7 @@ use backend_cpu::Cpu;
 use models::classifier::{
     CLASSIFIER_PATH, confident_share, inception_score, load_or_train, predict,
 };
-use models::gan::{Gan, GanConfig, PIXELS, generator};
+use models::gan::{Gan, GanConfig, PIXELS, average_into, copy_params, generator};
 use models::run::{StepBatches, data_err, load_mnist};
 use nn::{Mode, Module, Seeds, Sequential};
 use std::path::Path;
@@ -35,7 +35,7 @@ fn score(
         let x = no_grad(|| g.forward(&z, Mode::Eval))?.to_vec()?;
         bytes.extend(datasets::normalize::signed_to_u8(&x));
     }
-    let pixels: Vec<f32> = bytes.iter().map(|&b| b as f32 / 255.0).collect();
+    let pixels = datasets::normalize::u8_to_unit(&bytes);
     let probs = predict(classifier, &Cpu, &pixels, 1000)?;
     Ok((
         inception_score(&probs, 10),
@@ -58,9 +58,7 @@ fn run(total: u64, seed: u64) -> Result<()> {
         .iter()
         .map(|_| {
             let avg = generator(&be, &mut Seeds::new(0))?;
-            for ((_, src), (_, dst)) in gan.generator.params().iter().zip(avg.params()) {
-                dst.set(src.value().detach());
-            }
+            copy_params(&gan.generator, &avg)?;
             Ok(avg)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -70,14 +68,9 @@ fn run(total: u64, seed: u64) -> Result<()> {
         let batch =
             datasets::gather_rows(&pixels, PIXELS, batches.indices(step)).map_err(data_err)?;
         gan.train_step(&Tensor::from_vec(&be, batch, [32, PIXELS])?)?;
-        no_grad(|| {
-            for (avg, &d) in averages.iter().zip(&DECAYS) {
-                for ((_, a), (_, p)) in avg.params().iter().zip(gan.generator.params()) {
-                    a.update(|a| tensor::axpby(a, d, &p.value(), 1.0 - d))?;
-                }
-            }
-            Ok::<(), tensor::Error>(())
-        })?;
+        for (avg, &decay) in averages.iter().zip(&DECAYS) {
+            average_into(avg, &gan.generator, decay)?;
+        }
         let done = step + 1;
         if done % 4000 != 0 || done < 8000 {
             continue;

@@ -398,21 +398,25 @@ impl<B: Backend> Acgan<B> {
         target.resize(2 * batch, self.config.soft_fake);
         let target = Tensor::from_vec(&self.backend, target, [2 * batch, 1])?;
         let aux_target: Vec<usize> = labels.iter().chain(&sampled).copied().collect();
-        let (grads, logits, classes) = {
+        let (grads, d_fake, d_aux, logits, classes) = {
             let (fake_logits, class_logits) = self.discriminator.heads(&x, Mode::Train)?;
             let d_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
             let d_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &aux_target)?;
-            stats.d_fake_loss = d_fake.to_scalar()?;
-            stats.d_aux_loss = d_aux.to_scalar()?;
             (
                 d_fake.add(&d_aux)?.backward()?,
-                fake_logits.to_vec()?,
-                class_logits.narrow(0, 0, batch)?.to_vec()?,
+                d_fake.detach(),
+                d_aux.detach(),
+                fake_logits.detach(),
+                class_logits.narrow(0, 0, batch)?.detach(),
             )
         };
-        // The graph is dropped, so Adam updates the weights in place.
+        // The graph is dropped, so Adam updates the weights in place; the figures are
+        // read after the update is queued (on a GPU a read waits for the device).
         self.opt_d
             .step(&self.discriminator.trainable_params(), &grads)?;
+        stats.d_fake_loss = d_fake.to_scalar()?;
+        stats.d_aux_loss = d_aux.to_scalar()?;
+        let (logits, classes) = (logits.to_vec()?, classes.to_vec()?);
         let told_apart = logits
             .iter()
             .enumerate()
@@ -441,12 +445,12 @@ impl<B: Backend> Acgan<B> {
                 )?;
                 let g_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
                 let g_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &sampled)?;
-                let losses = (g_fake.to_scalar()?, g_aux.to_scalar()?);
+                let losses = (g_fake.detach(), g_aux.detach());
                 (g_fake.add(&g_aux)?.backward()?, losses)
             };
             self.opt_g
                 .step(&self.generator.trainable_params(), &grads)?;
-            Ok(losses)
+            Ok((losses.0.to_scalar()?, losses.1.to_scalar()?))
         })?;
         self.step += 1;
         Ok(stats)

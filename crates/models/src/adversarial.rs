@@ -38,10 +38,11 @@ pub fn discriminator_step<B: Backend, D: Module<B> + ?Sized>(
         let logits = d.forward(images, Mode::Train)?;
         let target = Tensor::full(images.backend(), logits.shape().clone(), label)?;
         let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-        (loss.backward()?, loss.to_scalar()?, logits.detach())
+        (loss.backward()?, loss.detach(), logits.detach())
     };
     opt.step(&d.trainable_params(), &grads)?;
-    Ok((loss, logits))
+    // Read after the update is queued: on a GPU the read waits for the device.
+    Ok((loss.to_scalar()?, logits))
 }
 
 /// One optimizer step of `g` on latent vectors `z` through the frozen `d`, target
@@ -58,9 +59,9 @@ pub fn generator_step<B: Backend, G: Module<B> + ?Sized, D: Module<B> + ?Sized>(
             let logits = d.forward(&g.forward(z, Mode::Train)?, Mode::Train)?;
             let target = Tensor::ones(z.backend(), logits.shape().clone())?;
             let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-            (loss.backward()?, loss.to_scalar()?)
+            (loss.backward()?, loss.detach())
         };
         opt.step(&g.trainable_params(), &grads)?;
-        Ok(loss)
+        loss.to_scalar()
     })
 }

@@ -61,6 +61,20 @@ pub fn train_classifier<B: Backend>(
     epochs: u64,
     seed: u64,
 ) -> Result<(Sequential<B>, f32)> {
+    let model = train_classifier_with(be, train, epochs, seed, |_, _| Ok(()))?;
+    let acc = accuracy(&model, be, test)?;
+    Ok((model, acc))
+}
+
+/// The training of [`train_classifier`], calling `after_epoch(epoch, model)` after each
+/// epoch (1-based), e.g. to measure the model as it trains.
+pub fn train_classifier_with<B: Backend>(
+    be: &B,
+    train: &ImageSet,
+    epochs: u64,
+    seed: u64,
+    mut after_epoch: impl FnMut(u64, &Sequential<B>) -> Result<()>,
+) -> Result<Sequential<B>> {
     let model = classifier(be, seed)?;
     let mut opt = Adam::new(1e-3);
     let pixels = unit_pixels(train);
@@ -78,12 +92,18 @@ pub fn train_classifier<B: Backend>(
             let grads = loss.backward()?;
             opt.step(&model.trainable_params(), &grads)?;
         }
+        after_epoch(epoch + 1, &model)?;
     }
-    let probs = predict(&model, be, &unit_pixels(test), test.len())?;
-    let correct = (0..test.len())
-        .filter(|&i| argmax(&probs[i * 10..(i + 1) * 10]) == test.labels[i] as usize)
+    Ok(model)
+}
+
+/// Share of `set` the classifier labels correctly.
+pub fn accuracy<B: Backend>(model: &Sequential<B>, be: &B, set: &ImageSet) -> Result<f32> {
+    let probs = predict(model, be, &unit_pixels(set), set.len())?;
+    let correct = (0..set.len())
+        .filter(|&i| argmax(&probs[i * 10..(i + 1) * 10]) == set.labels[i] as usize)
         .count();
-    Ok((model, correct as f32 / test.len().max(1) as f32))
+    Ok(correct as f32 / set.len().max(1) as f32)
 }
 
 /// Class probabilities `[n * 10]` for `n` images given as pixels in [0, 1].
@@ -243,7 +263,7 @@ pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Re
             ),
         ));
     }
-    let pixels: Vec<f32> = images.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+    let pixels = datasets::normalize::u8_to_unit(&images.pixels);
     let probs = predict(&model, &be, &pixels, images.count)?;
     let class_faithful = match labels {
         None => None,
@@ -288,11 +308,10 @@ pub fn score_run(
             return Ok(());
         }
     };
-    let faithful = match (labels, s.class_faithful) {
-        (Some(_), Some(f)) => format!(", class-faithful: {:.1}%", 100.0 * f),
-        (Some(_), None) => ", class-faithful: n/a".to_string(),
-        (None, _) => String::new(),
-    };
+    // `score_idx` measures class fidelity exactly when it is given labels.
+    let faithful = s.class_faithful.map_or(String::new(), |f| {
+        format!(", class-faithful: {:.1}%", 100.0 * f)
+    });
     eprintln!(
         "inception score {:.2} (real digits: about 9.7), confident (> 0.9): {:.1}%{faithful}",
         s.inception_score,
@@ -302,8 +321,8 @@ pub fn score_run(
         "inception_score": s.inception_score,
         "confident": s.confident,
     });
-    if labels.is_some() {
-        json["class_faithful"] = serde_json::json!(s.class_faithful);
+    if let Some(f) = s.class_faithful {
+        json["class_faithful"] = f.into();
     }
     if let (Some(fields), serde_json::Value::Object(run)) = (json.as_object_mut(), run) {
         fields.extend(run);

@@ -151,17 +151,10 @@ impl<B: Backend> Gan<B> {
     }
 
     fn update_ema(&self) -> Result<()> {
-        let Some(ema) = &self.generator_ema else {
-            return Ok(());
-        };
-        let d = self.config.ema_decay;
-        no_grad(|| {
-            for ((_, avg), (_, p)) in ema.params().iter().zip(self.generator.params()) {
-                // In place: the average is the only handle to its storage.
-                avg.update(|a| tensor::axpby(a, d, &p.value(), 1.0 - d))?;
-            }
-            Ok(())
-        })
+        match &self.generator_ema {
+            Some(ema) => average_into(ema, &self.generator, self.config.ema_decay),
+            None => Ok(()),
+        }
     }
 
     /// One D step; returns the loss and the share of `images` D classified as `label`.
@@ -250,8 +243,24 @@ impl<B: Backend> Gan<B> {
     }
 }
 
+/// `avg = decay * avg + (1 - decay) * model` for every parameter (weights and buffers;
+/// same architecture): one step of a weight average, in place.
+pub fn average_into<B: Backend>(
+    avg: &Sequential<B>,
+    model: &Sequential<B>,
+    decay: f32,
+) -> Result<()> {
+    no_grad(|| {
+        for ((_, a), (_, p)) in avg.params().iter().zip(model.params()) {
+            // In place: the average is the only handle to its storage.
+            a.update(|a| tensor::axpby(a, decay, &p.value(), 1.0 - decay))?;
+        }
+        Ok(())
+    })
+}
+
 /// Copies every parameter (weights and buffers) of `from` into `to` (same architecture).
-fn copy_params<B: Backend>(from: &Sequential<B>, to: &Sequential<B>) -> Result<()> {
+pub fn copy_params<B: Backend>(from: &Sequential<B>, to: &Sequential<B>) -> Result<()> {
     for ((_, src), (_, dst)) in from.params().iter().zip(to.params()) {
         dst.set(src.value().detach());
     }
