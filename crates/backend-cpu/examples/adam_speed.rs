@@ -4,8 +4,11 @@
 //! `RAYON_NUM_THREADS=1` for one thread). A quick check, not a benchmark suite.
 
 use backend_cpu::Cpu;
-use std::time::Instant;
 use tensor::{AdamStep, Backend};
+
+#[path = "timing/mod.rs"]
+mod timing;
+use timing::median_secs;
 
 fn main() {
     backend_cpu::join_thread_pool();
@@ -20,16 +23,8 @@ fn main() {
         beta2: 0.999,
         epsilon: 1e-7,
     };
-    let mut secs: Vec<f64> = (0..300)
-        .map(|_| {
-            let start = Instant::now();
-            Cpu.adam_step(&mut p, &g, &mut m, &mut v, n, step).unwrap();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    secs.sort_by(f64::total_cmp);
-    println!(
-        "adam step over {n} parameters: median {:.1} us",
-        secs[secs.len() / 2] * 1e6
-    );
+    let secs = median_secs(|| {
+        Cpu.adam_step(&mut p, &g, &mut m, &mut v, n, step).unwrap();
+    });
+    println!("adam step over {n} parameters: median {:.1} us", secs * 1e6);
 }

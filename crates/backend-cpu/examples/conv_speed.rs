@@ -5,22 +5,11 @@
 //! A quick check while tuning `src/conv.rs`, not a benchmark suite.
 
 use backend_cpu::Cpu;
-use std::time::Instant;
 use tensor::{Backend, Conv2dGeom};
 
-fn time(mut f: impl FnMut()) -> f64 {
-    f();
-    let reps = 10;
-    let mut samples: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[reps / 2]
-}
+#[path = "timing/mod.rs"]
+mod timing;
+use timing::median_secs as time;
 
 fn same(n: usize, hw: usize, c: usize, k: usize, o: usize) -> Conv2dGeom {
     let total = k - 1;

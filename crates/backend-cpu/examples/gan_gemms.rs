@@ -6,8 +6,11 @@
 //! `src/matmul.rs` for the thin products of small batches.
 
 use backend_cpu::Cpu;
-use std::time::Instant;
 use tensor::{Backend, MatmulDims};
+
+#[path = "timing/mod.rs"]
+mod timing;
+use timing::median_secs;
 
 /// One product shape of the iteration: what it is, `m x k @ k x n`, which operand is
 /// stored transposed, and how many times an iteration runs it.
@@ -58,22 +61,6 @@ fn shapes(batch: usize) -> Vec<Shape> {
         }
     }
     list
-}
-
-/// Median seconds of one call over 400 calls (after 20 warm-up calls).
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    for _ in 0..20 {
-        f();
-    }
-    let mut samples: Vec<f64> = (0..400)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 fn main() {

@@ -6,26 +6,11 @@
 //! used to pick `GEMM_PAR_WORK` in `src/matmul.rs`.
 
 use backend_cpu::Cpu;
-use std::time::Instant;
 use tensor::{Backend, MatmulDims};
 
-/// Median seconds per call of `f` over enough repetitions to fill ~0.3 s.
-fn time(mut f: impl FnMut()) -> f64 {
-    f();
-    let start = Instant::now();
-    f();
-    let once = start.elapsed().as_secs_f64().max(1e-7);
-    let reps = ((0.3 / once) as usize).clamp(3, 10_000);
-    let mut samples: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[reps / 2]
-}
+#[path = "timing/mod.rs"]
+mod timing;
+use timing::median_secs as time;
 
 fn backend_gflops(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> f64 {
     let a = Cpu.from_vec(vec![0.5; m * k]).unwrap();
