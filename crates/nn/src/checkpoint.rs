@@ -4,27 +4,27 @@
 //! optimizer state under `optimizer.<name>/...`, plus string metadata (step count,
 //! model name). Loading checks names and shapes and names every mismatch.
 
-use crate::{Module, NamedParam, Optimizer};
+use crate::error::{Error, Result};
+use crate::{NamedParam, Optimizer, Params};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tensor::{Backend, Error, Result, Tensor};
+use tensor::{Backend, Tensor};
 
 /// Tensors read from a checkpoint: host data and shape by name, plus metadata.
 #[derive(Debug, Default, Clone)]
 pub struct Checkpoint {
     pub tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
     pub metadata: HashMap<String, String>,
+    /// The file it was read from (named in errors), `None` for one built in memory.
+    pub source: Option<String>,
 }
 
 fn io_err(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
+    Error::file(path, reason)
 }
 
 impl Checkpoint {
@@ -47,7 +47,7 @@ impl Checkpoint {
     }
 
     /// Adds a module's parameters (weights and buffers) under `prefix`.
-    pub fn insert_module<B: Backend, M: Module<B> + ?Sized>(
+    pub fn insert_module<B: Backend, M: Params<B> + ?Sized>(
         &mut self,
         prefix: &str,
         module: &M,
@@ -106,6 +106,7 @@ impl Checkpoint {
             .map_err(|e| io_err(path, format!("bad checkpoint header: {e}")))?;
         let mut out = Checkpoint {
             metadata: meta.metadata().clone().unwrap_or_default(),
+            source: Some(path.display().to_string()),
             ..Default::default()
         };
         for (name, view) in st.tensors() {
@@ -138,13 +139,14 @@ impl Checkpoint {
 
     /// Sets every parameter of `module` from the entries under `prefix`. Missing,
     /// extra and mis-shaped tensors are all reported in one error.
-    pub fn restore_module<B: Backend, M: Module<B> + ?Sized>(
+    pub fn restore_module<B: Backend, M: Params<B> + ?Sized>(
         &self,
         prefix: &str,
         module: &M,
         backend: &B,
     ) -> Result<()> {
         restore_params(&self.with_prefix(prefix), &module.params(), backend, prefix)
+            .map_err(|e| self.name_file(e))
     }
 
     /// Restores an optimizer's state from the entries under `prefix`.
@@ -161,7 +163,22 @@ impl Checkpoint {
                 Tensor::from_vec(backend, data.clone(), shape.clone())?,
             ));
         }
-        optimizer.load_state(state)
+        optimizer
+            .load_state(state)
+            .map_err(|e| self.name_file(e.into()))
+    }
+
+    /// `e` with this checkpoint's file named, when it came from one.
+    fn name_file(&self, e: Error) -> Error {
+        let file = self.source.clone().unwrap_or_else(|| "checkpoint".into());
+        match e {
+            Error::Mismatch { reason, .. } => Error::Mismatch { file, reason },
+            Error::Tensor(t) => Error::File {
+                path: file,
+                reason: t.to_string(),
+            },
+            other => other,
+        }
     }
 }
 
@@ -189,7 +206,10 @@ fn restore_params<B: Backend>(
         problems.push(format!("unexpected tensor {prefix}{n}"));
     }
     if !problems.is_empty() {
-        return Err(Error::argument("checkpoint", problems.join("; ")));
+        return Err(Error::Mismatch {
+            file: String::new(),
+            reason: problems.join("; "),
+        });
     }
     for (name, p) in params {
         let (shape, data) = found[name];

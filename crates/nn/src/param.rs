@@ -1,15 +1,22 @@
 //! Parameters: shared, replaceable tensors with a trainable flag.
 
 use std::sync::{Arc, RwLock};
-use tensor::{Backend, Gradients, Tensor};
+use tensor::{Backend, Gradients, Tensor, TensorId};
 
 /// A learnable weight (or a non-learnable buffer such as BatchNorm's moving mean).
 ///
 /// A `Param` is a shared handle: layers hold one, optimizers and checkpoints reach
-/// the same value through [`crate::Module::params`]. The value is replaced, never
-/// mutated, by optimizer steps.
+/// the same value through [`crate::Params::params`]. Its identity ([`Param::id`]) is
+/// fixed for its life: every value it holds is a leaf tagged with it, so the gradient
+/// of a loss is found whatever happened to the value since (a `set`, a freeze, a
+/// copy-on-write update).
 pub struct Param<B: Backend> {
-    inner: Arc<RwLock<State<B>>>,
+    inner: Arc<Shared<B>>,
+}
+
+struct Shared<B: Backend> {
+    id: TensorId,
+    state: RwLock<State<B>>,
 }
 
 struct State<B: Backend> {
@@ -49,22 +56,31 @@ impl<B: Backend> Param<B> {
     }
 
     fn make(value: Tensor<B>, trainable: bool, buffer: bool) -> Self {
+        let id = TensorId::fresh();
         Param {
-            inner: Arc::new(RwLock::new(State {
-                value: value.with_requires_grad(trainable),
-                trainable,
-                buffer,
-            })),
+            inner: Arc::new(Shared {
+                id,
+                state: RwLock::new(State {
+                    value: value.leaf_with_id(id, trainable),
+                    trainable,
+                    buffer,
+                }),
+            }),
         }
+    }
+
+    /// The parameter's identity, which gradients are keyed by.
+    pub fn id(&self) -> TensorId {
+        self.inner.id
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State<B>> {
         // A poisoned lock only means another thread panicked mid-update; the value is still whole.
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State<B>> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The current value (a leaf that requires grad when trainable).
@@ -75,7 +91,7 @@ impl<B: Backend> Param<B> {
     /// Replaces the value (shape is the caller's responsibility; checkpoints check it).
     pub fn set(&self, value: Tensor<B>) {
         let mut s = self.write();
-        s.value = value.with_requires_grad(s.trainable);
+        s.value = value.leaf_with_id(self.inner.id, s.trainable);
     }
 
     /// Runs `f` on the value in place (optimizer updates). Nothing else can read the
@@ -85,7 +101,12 @@ impl<B: Backend> Param<B> {
         f: impl FnOnce(&mut Tensor<B>) -> tensor::Result<R>,
     ) -> tensor::Result<R> {
         let mut s = self.write();
-        f(&mut s.value)
+        let result = f(&mut s.value);
+        // `f` may have put a new tensor in place: it is still this parameter.
+        if s.value.id() != self.inner.id || s.value.is_requires_grad() != s.trainable {
+            s.value = s.value.leaf_with_id(self.inner.id, s.trainable);
+        }
+        result
     }
 
     /// Whether optimizers update this parameter (Keras `trainable`).
@@ -105,12 +126,12 @@ impl<B: Backend> Param<B> {
             return;
         }
         s.trainable = trainable;
-        s.value = s.value.with_requires_grad(trainable);
+        s.value = s.value.leaf_with_id(self.inner.id, trainable);
     }
 
-    /// This parameter's gradient in `grads`, if the loss depended on its current value.
+    /// This parameter's gradient in `grads`, if the loss depended on it.
     pub fn grad<'a>(&self, grads: &'a Gradients<B>) -> Option<&'a Tensor<B>> {
-        grads.get_by_id(self.read().value.id())
+        grads.get_by_id(self.inner.id)
     }
 
     /// Number of elements.

@@ -1,16 +1,34 @@
 //! A stack of layers with Keras-style names and `summary()`.
 
-use crate::{Mode, Module, NamedParam};
-use std::collections::HashMap;
+use crate::{Conv2d, LayerNames, Mode, Module, NamedParam, Params, UpSampling2d, prefixed};
+use std::any::Any;
 use tensor::{Backend, Result, Tensor, no_grad};
 
 /// Layers applied in order (Keras `Sequential`).
 ///
 /// Layers are named like Keras: the kind in snake case, numbered from the second
 /// one on (`dense`, `dense_1`, ...); parameter names are `layer.param`.
+///
+/// How the stack runs is decided as it is built: an `UpSampling2d` followed by a
+/// `Conv2d` that can take the upsampling over (stride 1, SAME) runs as one
+/// phase-decomposed convolution ([`Conv2d::forward_upsampled_input`]): the same
+/// function without the upsampled tensor. The layers, their names and the summary stay
+/// those the user added.
 pub struct Sequential<B: Backend> {
     layers: Vec<(String, Box<dyn Module<B>>)>,
-    counts: HashMap<String, usize>,
+    names: LayerNames,
+    /// What `forward` runs, in order.
+    plan: Vec<Stage<B>>,
+    /// The factors of the last layer when it is an `UpSampling2d` that runs alone.
+    upsampling: Option<(usize, usize)>,
+}
+
+/// One step of [`Sequential::forward`].
+enum Stage<B: Backend> {
+    /// The layer at this index.
+    Layer(usize),
+    /// An upsampling by these factors and the convolution after it, as one step.
+    UpsampledConv((usize, usize), Conv2d<B>),
 }
 
 impl<B: Backend> Default for Sequential<B> {
@@ -24,29 +42,71 @@ impl<B: Backend> Sequential<B> {
     pub fn new() -> Self {
         Sequential {
             layers: Vec::new(),
-            counts: HashMap::new(),
+            names: LayerNames::new(),
+            plan: Vec::new(),
+            upsampling: None,
         }
     }
 
     /// Appends a layer (builder style, as Keras' `model.add`).
     #[allow(clippy::should_implement_trait)]
-    pub fn add(mut self, layer: impl Module<B> + 'static) -> Self {
-        self.push(Box::new(layer));
+    pub fn add<M: Module<B> + 'static>(mut self, layer: M) -> Self {
+        let any: &dyn Any = &layer;
+        let upsampling = any.downcast_ref::<UpSampling2d>().map(|u| u.size);
+        let fused = match (
+            self.plan.last(),
+            self.upsampling,
+            any.downcast_ref::<Conv2d<B>>(),
+        ) {
+            (Some(Stage::Layer(_)), Some(size), Some(conv)) if conv.takes_upsampling(size) => {
+                Some(Stage::UpsampledConv(size, conv.clone()))
+            }
+            _ => None,
+        };
+        let index = self.layers.len();
+        self.append(Box::new(layer));
+        if let Some(stage) = fused {
+            *self.plan.last_mut().expect("the upsampling's stage") = stage;
+        } else {
+            self.plan.push(Stage::Layer(index));
+        }
+        self.upsampling = upsampling;
         self
     }
 
-    /// Appends a boxed layer.
+    /// Appends a boxed layer. It runs as it is (only [`Sequential::add`] sees through
+    /// to an upsampling + convolution pair).
     pub fn push(&mut self, layer: Box<dyn Module<B>>) {
-        let base = snake_case(&layer.kind());
-        let n = self.counts.entry(base.clone()).or_insert(0);
-        let name = if *n == 0 { base } else { format!("{base}_{n}") };
-        *n += 1;
+        self.plan.push(Stage::Layer(self.layers.len()));
+        self.append(layer);
+        self.upsampling = None;
+    }
+
+    fn append(&mut self, layer: Box<dyn Module<B>>) {
+        let name = self.names.next(&layer.kind());
         self.layers.push((name, layer));
     }
 
     /// The layers with their names.
     pub fn layers(&self) -> &[(String, Box<dyn Module<B>>)] {
         &self.layers
+    }
+
+    /// Indices of the convolutions that run together with the upsampling before them
+    /// (see [`Sequential`]).
+    pub fn fused_upsampling(&self) -> Vec<usize> {
+        let mut index = 0;
+        let mut fused = Vec::new();
+        for stage in &self.plan {
+            match stage {
+                Stage::Layer(_) => index += 1,
+                Stage::UpsampledConv(..) => {
+                    fused.push(index + 1);
+                    index += 2;
+                }
+            }
+        }
+        fused
     }
 
     /// Number of layers.
@@ -121,45 +181,20 @@ pub fn format_shape(shape: &[usize]) -> String {
     }
 }
 
-fn snake_case(kind: &str) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = kind.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower = i > 0 && chars[i - 1].is_lowercase();
-            let next_lower = i + 1 < chars.len() && chars[i + 1].is_lowercase();
-            let prev_upper = i > 0 && chars[i - 1].is_uppercase();
-            if i > 0 && (prev_lower || (prev_upper && next_lower)) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 impl<B: Backend> Module<B> for Sequential<B> {
-    /// Runs the layers in order. An upsampling layer followed by a layer that can take
-    /// the upsampling over (`Module::forward_upsampled`, e.g. a stride-1 SAME `Conv2d`)
-    /// runs as one step: the same function, without the upsampled tensor.
+    /// Runs the layers in order (an upsampling and the convolution after it as one
+    /// step where the stack was built so, see [`Sequential`]).
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
         let mut y = x.clone();
-        let mut i = 0;
-        while i < self.layers.len() {
-            let layer = &self.layers[i].1;
-            if let (Some(size), Some((_, next))) =
-                (layer.upsampling_factors(), self.layers.get(i + 1))
-            {
-                if let Some(fused) = next.forward_upsampled(&y, size, mode) {
-                    y = fused?;
-                    i += 2;
-                    continue;
-                }
-            }
-            y = layer.forward(&y, mode)?;
-            i += 1;
+        for stage in &self.plan {
+            y = match stage {
+                Stage::Layer(i) => self.layers[*i].1.forward(&y, mode)?,
+                Stage::UpsampledConv(size, conv) => match conv.forward_upsampled_input(&y, *size) {
+                    Some(fused) => fused?,
+                    // An input the rewrite does not cover: the two layers as written.
+                    None => conv.forward(&y.upsample_nearest2d(size.0, size.1)?, mode)?,
+                },
+            };
         }
         Ok(y)
     }
@@ -167,16 +202,13 @@ impl<B: Backend> Module<B> for Sequential<B> {
     fn kind(&self) -> String {
         "Sequential".into()
     }
+}
 
+impl<B: Backend> Params<B> for Sequential<B> {
     fn params(&self) -> Vec<NamedParam<B>> {
         self.layers
             .iter()
-            .flat_map(|(name, layer)| {
-                layer
-                    .params()
-                    .into_iter()
-                    .map(move |(p, v)| (format!("{name}.{p}"), v))
-            })
+            .flat_map(|(name, layer)| prefixed(name, layer.params()))
             .collect()
     }
 }
@@ -186,13 +218,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keras_style_names() {
-        assert_eq!(snake_case("Dense"), "dense");
-        assert_eq!(snake_case("Conv2D"), "conv2d");
-        assert_eq!(snake_case("MaxPooling2D"), "max_pooling2d");
-        assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
-        assert_eq!(snake_case("LeakyReLU"), "leaky_re_lu");
-        assert_eq!(snake_case("LSTM"), "lstm");
+    fn shape_format() {
         assert_eq!(format_shape(&[1, 7, 7, 128]), "(None, 7, 7, 128)");
     }
 }

@@ -8,11 +8,15 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, check_layer, t, values};
+use nn::Params;
 use nn::{ActivationLayer, Dense, Dropout, Mode, Module, Seeds, Sequential, format_shape};
 use tensor::{Backend, Error, Result, Tensor};
 
-/// Keras' `Antirectifier`: a parameter-free layer, so only `forward` and `kind`.
+/// Keras' `Antirectifier`: a parameter-free layer, so an empty `Params` and then
+/// `forward` and `kind`.
 struct Antirectifier;
+
+impl<B: Backend> Params<B> for Antirectifier {}
 
 impl<B: Backend> Module<B> for Antirectifier {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {

@@ -5,6 +5,7 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{bits, t, values};
+use nn::Params;
 use nn::{Adam, BatchNorm, Checkpoint, Dense, Mode, Module, Optimizer, Seeds, Sequential, loss};
 use std::fs;
 use std::path::{Path, PathBuf};

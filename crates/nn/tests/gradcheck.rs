@@ -5,6 +5,7 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{check_layer, check_params, distinct, gradcheck, t, values};
+use nn::Params;
 use nn::{
     Activation, ActivationLayer, AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten,
     Lstm, LstmState, MaxPool2d, Mode, Module, Padding, RepeatVector, Reshape, Seeds, Sequential,

@@ -4,6 +4,7 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, bits, t, values};
+use nn::Params;
 use nn::{
     Adam, BatchNorm, Dense, Dropout, Mode, Module, Optimizer, RmsProp, Seeds, Sequential, Sgd, loss,
 };

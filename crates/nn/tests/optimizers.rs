@@ -148,9 +148,84 @@ fn all_optimizers() -> Vec<(&'static str, Box<dyn Optimizer<Cpu>>)> {
     ]
 }
 
+/// Every optimizer, built to skip trainable parameters without a gradient.
+fn lenient_optimizers() -> Vec<(&'static str, Box<dyn Optimizer<Cpu>>)> {
+    vec![
+        ("sgd", Box::new(Sgd::new(0.1).allow_missing_gradients())),
+        (
+            "sgd momentum",
+            Box::new(Sgd::new(0.1).momentum(0.9).allow_missing_gradients()),
+        ),
+        ("adam", Box::new(Adam::new(0.1).allow_missing_gradients())),
+        (
+            "rmsprop",
+            Box::new(RmsProp::new(0.01).allow_missing_gradients()),
+        ),
+    ]
+}
+
 #[test]
-fn frozen_params_and_params_without_gradient_are_skipped() {
+fn a_trainable_param_without_gradient_is_an_error_naming_it() {
     for (name, mut opt) in all_optimizers() {
+        let used = Param::new(t(&[1.0, 2.0], &[2]));
+        let unused = Param::new(t(&[3.0, 4.0], &[2]));
+        let params: Vec<NamedParam<Cpu>> = vec![
+            ("used".into(), used.clone()),
+            ("dense_1.kernel".into(), unused.clone()),
+        ];
+        let grads = used.value().sum_all().unwrap().backward().unwrap();
+        let err = opt.step(&params, &grads).unwrap_err().to_string();
+        assert!(
+            err.contains("dense_1.kernel") && err.contains("no gradient"),
+            "{name}: {err}"
+        );
+        // Nothing was updated: the check runs before the first update.
+        assert_eq!(
+            bits(&used.value().to_vec().unwrap()),
+            bits(&[1.0, 2.0]),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_gradient_survives_replacing_and_refreezing_the_value() {
+    // Gradients are keyed by the parameter, not by the value current at the time.
+    for (name, mut opt) in all_optimizers() {
+        let w = Param::new(t(&[1.0, 2.0], &[2]));
+        let grads = w
+            .value()
+            .square()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        w.set(t(&[1.0, 2.0], &[2]));
+        w.set_trainable(false);
+        w.set_trainable(true);
+        let params: Vec<NamedParam<Cpu>> = vec![("w".into(), w.clone())];
+        opt.step(&params, &grads).unwrap();
+        assert_ne!(w.value().to_vec().unwrap(), [1.0, 2.0], "{name}");
+    }
+}
+
+#[test]
+fn backward_step_updates_in_place_and_returns_the_loss() {
+    let w = Param::new(t(&[1.0, 2.0], &[2]));
+    let params: Vec<NamedParam<Cpu>> = vec![("w".into(), w.clone())];
+    let mut opt = Sgd::new(0.5);
+    let loss = w.value().square().unwrap().sum_all().unwrap();
+    let value = opt.backward_step(loss, &params).unwrap();
+    // loss = 1 + 4; w -= 0.5 * 2w = 0.
+    assert_eq!(value.to_scalar().unwrap(), 5.0);
+    assert!(!value.is_tracked());
+    assert_eq!(w.value().to_vec().unwrap(), [0.0, 0.0]);
+}
+
+#[test]
+fn frozen_params_and_params_without_gradient_are_skipped_when_allowed() {
+    for (name, mut opt) in lenient_optimizers() {
         let used = Param::new(t(&[1.0, 2.0], &[2]));
         let unused = Param::new(t(&[3.0, 4.0], &[2]));
         let frozen = Param::new(t(&[5.0, 6.0], &[2]));

@@ -3,6 +3,7 @@
 //! Conv2D `kh * kw * c * o + o`, Dense `in * out + out`, LSTM `4 * (u * (in + u) + u)`.
 
 use backend_cpu::Cpu;
+use nn::Params;
 use nn::{
     ActivationLayer, Conv2d, Dense, Dropout, Flatten, Lstm, MaxPool2d, Module, Padding,
     RepeatVector, Reshape, Seeds, Sequential, TimeDistributed, UpSampling2d, format_shape,

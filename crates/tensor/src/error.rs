@@ -1,8 +1,9 @@
-//! The one error type of the framework.
+//! The error type of tensor ops and backends.
 
 use crate::Shape;
 
-/// Everything that can go wrong in a tensor operation, a backend or a file.
+/// Everything that can go wrong in a tensor operation or a backend. Files, runs and
+/// NaN policies are the business of the crates above (`nn`, `train`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An op was given operands whose shapes do not fit together.
@@ -21,12 +22,6 @@ pub enum Error {
     /// The backend failed (a device error, an out-of-memory, a driver that is missing).
     #[error("backend {backend}: {reason}")]
     Backend { backend: String, reason: String },
-    /// Reading or writing a file failed.
-    #[error("{path}: {reason}")]
-    Io { path: String, reason: String },
-    /// A non-finite value appeared where it must not (a NaN loss, say).
-    #[error("non-finite value: {0}")]
-    NonFinite(String),
 }
 
 impl Error {

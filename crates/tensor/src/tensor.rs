@@ -11,7 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct TensorId(u64);
 
 impl TensorId {
-    fn fresh() -> Self {
+    /// A new identity, different from every other one handed out in this process.
+    ///
+    /// A holder of a long-lived leaf (a model parameter whose value is replaced by
+    /// optimizer steps and checkpoint loads) takes one and tags every value it holds
+    /// with it ([`Tensor::leaf_with_id`]), so gradients stay keyed by the holder.
+    pub fn fresh() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         TensorId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
@@ -214,9 +219,20 @@ impl<B: Backend> Tensor<B> {
 
     /// A leaf handle with the given flag; `false` freezes it.
     pub fn with_requires_grad(&self, flag: bool) -> Self {
+        self.leaf_with_id(TensorId::fresh(), flag)
+    }
+
+    /// A leaf handle sharing this tensor's data, with identity `id` and the given
+    /// requires-grad flag.
+    ///
+    /// Gradients are keyed by identity, so a parameter that tags each of its
+    /// successive values with its own id finds its gradient whatever value was current
+    /// when the loss was computed. Two leaves with one id in one graph are one variable:
+    /// their gradients add up.
+    pub fn leaf_with_id(&self, id: TensorId, flag: bool) -> Self {
         Tensor {
             inner: Arc::new(Inner {
-                id: TensorId::fresh(),
+                id,
                 storage: self.inner.storage.clone(),
                 shape: self.inner.shape.clone(),
                 backend: self.inner.backend.clone(),
@@ -279,10 +295,11 @@ impl<B: Backend> Tensor<B> {
     /// Exclusive access to the storage, for in-place updates by optimizers.
     ///
     /// When another handle shares this tensor, it is first replaced by a new leaf
-    /// (fresh id, same flag) so the other handles are unaffected.
+    /// (same id, same flag, a copy of the data) so the other handles are unaffected.
     pub(crate) fn storage_mut(&mut self) -> &mut B::Storage {
         if Arc::get_mut(&mut self.inner).is_none() {
-            *self = self.with_requires_grad(self.inner.requires_grad);
+            // The private copy keeps the identity: it is the same variable, updated.
+            *self = self.leaf_with_id(self.inner.id, self.inner.requires_grad);
         }
         let inner = Arc::get_mut(&mut self.inner).expect("a fresh tensor has one handle");
         &mut inner.storage

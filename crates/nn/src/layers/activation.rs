@@ -1,6 +1,6 @@
 //! Activation functions and the layer that applies one.
 
-use crate::{Mode, Module};
+use crate::{Mode, Module, Params};
 use tensor::{Backend, Result, Tensor};
 
 /// An activation function, as Keras' `activation=` argument.
@@ -79,6 +79,8 @@ impl From<Activation> for ActivationLayer {
         ActivationLayer(activation)
     }
 }
+
+impl<B: Backend> Params<B> for ActivationLayer {}
 
 impl<B: Backend> Module<B> for ActivationLayer {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {

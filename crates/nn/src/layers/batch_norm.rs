@@ -1,6 +1,6 @@
 //! Batch normalisation over the last (channel) axis, Keras semantics.
 
-use crate::{Mode, Module, NamedParam, Param};
+use crate::{Mode, Module, Param};
 use tensor::{Backend, Error, Result, Tensor, no_grad};
 
 /// Keras `BatchNormalization(axis=-1)`.
@@ -39,6 +39,13 @@ impl<B: Backend> BatchNorm<B> {
         self
     }
 }
+
+crate::impl_params!(BatchNorm {
+    gamma,
+    beta,
+    moving_mean,
+    moving_variance
+});
 
 impl<B: Backend> Module<B> for BatchNorm<B> {
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
@@ -83,14 +90,5 @@ impl<B: Backend> Module<B> for BatchNorm<B> {
 
     fn kind(&self) -> String {
         "BatchNormalization".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        vec![
-            ("gamma".into(), self.gamma.clone()),
-            ("beta".into(), self.beta.clone()),
-            ("moving_mean".into(), self.moving_mean.clone()),
-            ("moving_variance".into(), self.moving_variance.clone()),
-        ]
     }
 }

@@ -1,6 +1,6 @@
 //! 2-D convolution layer (NHWC input, HWIO kernel).
 
-use crate::{Activation, Init, Mode, Module, NamedParam, Param, Seeds};
+use crate::{Activation, Init, Mode, Module, Param, Seeds};
 use tensor::{Backend, Error, Padding, Result, Tensor};
 
 /// `y = activation(conv2d(x, kernel) + bias)` (Keras `Conv2D`).
@@ -8,6 +8,7 @@ use tensor::{Backend, Error, Padding, Result, Tensor};
 /// Input `[n, h, w, in_channels]`, kernel `[kh, kw, in_channels, filters]`, output
 /// `[n, out_h, out_w, filters]`. Keras defaults: stride 1, `Padding::Valid`,
 /// Glorot-uniform kernel, zero bias, no activation.
+#[derive(Clone)]
 pub struct Conv2d<B: Backend> {
     pub kernel: Param<B>,
     pub bias: Option<Param<B>>,
@@ -150,23 +151,31 @@ impl<B: Backend> Conv2d<B> {
         x: &Tensor<B>,
         size: (usize, usize),
     ) -> Option<Result<Tensor<B>>> {
-        if self.stride != (1, 1) || self.padding != Padding::Same || x.rank() != 4 {
+        let (rows, cols, [kh, kw, c_in, c_out]) = self.phase_plans(size)?;
+        if x.rank() != 4 || x.dims()[3] != c_in {
+            return None;
+        }
+        Some(self.phase_forward(x, size, &rows, &cols, [kh, kw, c_in, c_out]))
+    }
+
+    /// Whether [`Conv2d::forward_upsampled_input`] can take over an upsampling by
+    /// `size` (stride 1, SAME, and the rewrite saves multiply-adds); `Sequential`
+    /// asks this when it is built.
+    pub fn takes_upsampling(&self, size: (usize, usize)) -> bool {
+        self.phase_plans(size).is_some()
+    }
+
+    fn phase_plans(&self, (fh, fw): (usize, usize)) -> Option<(PhasePlan, PhasePlan, [usize; 4])> {
+        if self.stride != (1, 1) || self.padding != Padding::Same || fh == 0 || fw == 0 {
             return None;
         }
         let kernel = self.kernel.value();
         let &[kh, kw, c_in, c_out] = kernel.dims() else {
             return None;
         };
-        let (fh, fw) = size;
-        if fh == 0 || fw == 0 || x.dims()[3] != c_in {
-            return None;
-        }
         let rows = PhasePlan::new(kh, fh)?;
         let cols = PhasePlan::new(kw, fw)?;
-        if rows.taps * cols.taps >= kh * kw {
-            return None;
-        }
-        Some(self.phase_forward(x, (fh, fw), &rows, &cols, [kh, kw, c_in, c_out]))
+        (rows.taps * cols.taps < kh * kw).then_some((rows, cols, [kh, kw, c_in, c_out]))
     }
 
     fn phase_forward(
@@ -209,6 +218,8 @@ impl<B: Backend> Conv2d<B> {
     }
 }
 
+crate::impl_params!(Conv2d { kernel, bias });
+
 impl<B: Backend> Module<B> for Conv2d<B> {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
         let mut y = x.conv2d(&self.kernel.value(), self.stride, self.padding)?;
@@ -218,24 +229,7 @@ impl<B: Backend> Module<B> for Conv2d<B> {
         self.activation.apply(&y)
     }
 
-    fn forward_upsampled(
-        &self,
-        x: &Tensor<B>,
-        size: (usize, usize),
-        _mode: Mode,
-    ) -> Option<Result<Tensor<B>>> {
-        self.forward_upsampled_input(x, size)
-    }
-
     fn kind(&self) -> String {
         "Conv2D".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        let mut p = vec![("kernel".to_string(), self.kernel.clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.clone()));
-        }
-        p
     }
 }

@@ -1,6 +1,6 @@
 //! Fully connected layer.
 
-use crate::{Activation, Init, Mode, Module, NamedParam, Param, Seeds};
+use crate::{Activation, Init, Mode, Module, Param, Seeds};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// `y = activation(x @ kernel + bias)`, kernel `[in, out]` (Keras `Dense`).
@@ -54,6 +54,8 @@ impl<B: Backend> Dense<B> {
     }
 }
 
+crate::impl_params!(Dense { kernel, bias });
+
 impl<B: Backend> Module<B> for Dense<B> {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
         let kernel = self.kernel.value();
@@ -75,13 +77,5 @@ impl<B: Backend> Module<B> for Dense<B> {
 
     fn kind(&self) -> String {
         "Dense".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        let mut p = vec![("kernel".to_string(), self.kernel.clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.clone()));
-        }
-        p
     }
 }

@@ -1,6 +1,6 @@
 //! Dropout layer.
 
-use crate::{Mode, Module, Seeds};
+use crate::{Mode, Module, Params, Seeds};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tensor::{Backend, Error, Result, Tensor};
 
@@ -57,6 +57,8 @@ impl Dropout {
         .next()
     }
 }
+
+impl<B: Backend> Params<B> for Dropout {}
 
 impl<B: Backend> Module<B> for Dropout {
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {

@@ -1,6 +1,6 @@
 //! Embedding lookup layer.
 
-use crate::{Init, Mode, Module, NamedParam, Param, Seeds};
+use crate::{Init, Mode, Module, Param, Seeds};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// Keras `Embedding(input_dim, output_dim)`: maps integer ids to learned vectors.
@@ -83,6 +83,8 @@ impl<B: Backend> Embedding<B> {
     }
 }
 
+crate::impl_params!(Embedding { embeddings });
+
 impl<B: Backend> Module<B> for Embedding<B> {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
         let ids = self.ids(x)?;
@@ -93,9 +95,5 @@ impl<B: Backend> Module<B> for Embedding<B> {
 
     fn kind(&self) -> String {
         "Embedding".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        vec![("embeddings".to_string(), self.embeddings.clone())]
     }
 }

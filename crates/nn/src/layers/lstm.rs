@@ -1,6 +1,6 @@
 //! Long short-term memory layer (TensorFlow `BasicLSTMCell` gates, Keras interface).
 
-use crate::{Init, Mode, Module, NamedParam, Param, Seeds};
+use crate::{Init, Mode, Module, Param, Seeds};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// The recurrent state of an [`Lstm`]: output `h` and cell `c`, each `[batch, units]`.
@@ -126,6 +126,12 @@ impl<B: Backend> Lstm<B> {
     }
 }
 
+crate::impl_params!(Lstm {
+    kernel,
+    recurrent_kernel,
+    bias
+});
+
 impl<B: Backend> Module<B> for Lstm<B> {
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
         Ok(self.forward_with_state(x, None, mode)?.0)
@@ -133,16 +139,5 @@ impl<B: Backend> Module<B> for Lstm<B> {
 
     fn kind(&self) -> String {
         "LSTM".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        vec![
-            ("kernel".to_string(), self.kernel.clone()),
-            (
-                "recurrent_kernel".to_string(),
-                self.recurrent_kernel.clone(),
-            ),
-            ("bias".to_string(), self.bias.clone()),
-        ]
     }
 }

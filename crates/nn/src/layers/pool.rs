@@ -1,6 +1,6 @@
 //! Max and average pooling layers (NHWC).
 
-use crate::{Mode, Module};
+use crate::{Mode, Module, Params};
 use tensor::{Backend, Padding, Result, Tensor};
 
 /// Keras `MaxPooling2D`: the largest value of each window.
@@ -35,6 +35,8 @@ impl MaxPool2d {
         self
     }
 }
+
+impl<B: Backend> Params<B> for MaxPool2d {}
 
 impl<B: Backend> Module<B> for MaxPool2d {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
@@ -79,6 +81,8 @@ impl AvgPool2d {
         self
     }
 }
+
+impl<B: Backend> Params<B> for AvgPool2d {}
 
 impl<B: Backend> Module<B> for AvgPool2d {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {

@@ -1,6 +1,6 @@
 //! RepeatVector layer.
 
-use crate::{Mode, Module};
+use crate::{Mode, Module, Params};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// Keras `RepeatVector(n)`: `[batch, features] -> [batch, n, features]`, every step a copy.
@@ -15,6 +15,8 @@ impl RepeatVector {
         RepeatVector { n }
     }
 }
+
+impl<B: Backend> Params<B> for RepeatVector {}
 
 impl<B: Backend> Module<B> for RepeatVector {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {

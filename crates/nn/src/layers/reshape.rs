@@ -1,11 +1,13 @@
 //! Layers that only change the shape: Flatten and Reshape.
 
-use crate::{Mode, Module};
+use crate::{Mode, Module, Params};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// Keras `Flatten`: `[n, d1, d2, ...] -> [n, d1 * d2 * ...]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flatten;
+
+impl<B: Backend> Params<B> for Flatten {}
 
 impl<B: Backend> Module<B> for Flatten {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
@@ -39,6 +41,8 @@ impl Reshape {
         }
     }
 }
+
+impl<B: Backend> Params<B> for Reshape {}
 
 impl<B: Backend> Module<B> for Reshape {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {

@@ -1,6 +1,6 @@
 //! TimeDistributed wrapper.
 
-use crate::{Mode, Module, NamedParam};
+use crate::{Mode, Module, NamedParam, Params};
 use tensor::{Backend, Error, Result, Tensor};
 
 /// Keras `TimeDistributed(layer)`: applies `inner` to every time step of
@@ -15,6 +15,13 @@ impl<M> TimeDistributed<M> {
     /// Wraps `inner`.
     pub fn new(inner: M) -> Self {
         TimeDistributed { inner }
+    }
+}
+
+/// The wrapped layer's parameters, under its own names (as Keras).
+impl<B: Backend, M: Params<B>> Params<B> for TimeDistributed<M> {
+    fn params(&self) -> Vec<NamedParam<B>> {
+        self.inner.params()
     }
 }
 
@@ -49,13 +56,5 @@ impl<B: Backend, M: Module<B>> Module<B> for TimeDistributed<M> {
 
     fn kind(&self) -> String {
         "TimeDistributed".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        self.inner.params()
-    }
-
-    fn set_trainable(&self, trainable: bool) {
-        self.inner.set_trainable(trainable)
     }
 }

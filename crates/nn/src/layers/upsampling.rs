@@ -1,6 +1,6 @@
 //! Nearest-neighbour upsampling layer (NHWC).
 
-use crate::{Mode, Module};
+use crate::{Mode, Module, Params};
 use tensor::{Backend, Result, Tensor};
 
 /// Keras `UpSampling2D(size)`: repeats every row `size.0` times and every column
@@ -17,6 +17,8 @@ impl UpSampling2d {
     }
 }
 
+impl<B: Backend> Params<B> for UpSampling2d {}
+
 impl<B: Backend> Module<B> for UpSampling2d {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
         x.upsample_nearest2d(self.size.0, self.size.1)
@@ -24,9 +26,5 @@ impl<B: Backend> Module<B> for UpSampling2d {
 
     fn kind(&self) -> String {
         "UpSampling2D".into()
-    }
-
-    fn upsampling_factors(&self) -> Option<(usize, usize)> {
-        Some(self.size)
     }
 }

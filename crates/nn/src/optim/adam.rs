@@ -1,6 +1,6 @@
 //! Adam (Kingma & Ba) as Keras implements it.
 
-use super::{ITERATIONS, Optimizer, iterations_tensor, parse_iterations};
+use super::{ITERATIONS, Optimizer, iterations_tensor, parse_iterations, updatable};
 use crate::NamedParam;
 use std::collections::HashMap;
 use tensor::{AdamStep, Backend, Error, Gradients, Result, Tensor, adam_step};
@@ -17,6 +17,7 @@ pub struct Adam<B: Backend> {
     t: u64,
     moments: HashMap<String, (Tensor<B>, Tensor<B>)>,
     backend: Option<B>,
+    allow_missing: bool,
 }
 
 /// The `m` and `v` state tensors of one parameter, as they are found while loading.
@@ -40,6 +41,7 @@ impl<B: Backend> Adam<B> {
             t: 0,
             moments: HashMap::new(),
             backend: None,
+            allow_missing: false,
         }
     }
 
@@ -62,6 +64,15 @@ impl<B: Backend> Adam<B> {
     }
 }
 
+impl<B: Backend> Adam<B> {
+    /// Skips trainable parameters that got no gradient instead of failing (see
+    /// [`Optimizer`]): for a model where some weights legitimately sit out a step.
+    pub fn allow_missing_gradients(mut self) -> Self {
+        self.allow_missing = true;
+        self
+    }
+}
+
 impl<B: Backend> Optimizer<B> for Adam<B> {
     fn step(&mut self, params: &[NamedParam<B>], grads: &Gradients<B>) -> Result<()> {
         self.t += 1;
@@ -74,13 +85,7 @@ impl<B: Backend> Optimizer<B> for Adam<B> {
             beta2: self.beta2,
             epsilon: self.epsilon,
         };
-        for (name, param) in params {
-            if !param.is_trainable() {
-                continue;
-            }
-            let Some(grad) = param.grad(grads) else {
-                continue;
-            };
+        for ((name, param), grad) in updatable("Adam", params, grads, self.allow_missing)? {
             if !self.moments.contains_key(name) {
                 let value = param.value();
                 self.backend.get_or_insert_with(|| value.backend().clone());

@@ -12,10 +12,29 @@ use crate::NamedParam;
 use std::collections::HashMap;
 use tensor::{Backend, Error, Gradients, Result, Tensor};
 
-/// Updates parameters from gradients; skips frozen ones and those without a gradient.
+/// Updates parameters from gradients.
+///
+/// A trainable parameter without a gradient is an error naming it (the loss did not
+/// depend on it: a layer left out of the forward pass, a detached branch); an
+/// optimizer built with `allow_missing_gradients()` skips such parameters instead, for
+/// a model that means it. Frozen parameters are always skipped.
 pub trait Optimizer<B: Backend> {
-    /// One update of every trainable parameter in `params` that has a gradient.
+    /// One update of every trainable parameter in `params`.
     fn step(&mut self, params: &[NamedParam<B>], grads: &Gradients<B>) -> Result<()>;
+
+    /// Backpropagates `loss`, drops its graph, then updates `params`; returns the loss
+    /// value, detached.
+    ///
+    /// Taking the loss by value is what makes the update run in place: the graph
+    /// holds the weights it read, and while it lives an update has to copy them first.
+    /// Detach (or drop) any other tensor of the graph you keep, such as the logits.
+    fn backward_step(&mut self, loss: Tensor<B>, params: &[NamedParam<B>]) -> Result<Tensor<B>> {
+        let grads = loss.backward()?;
+        let value = loss.detach();
+        drop(loss);
+        self.step(params, &grads)?;
+        Ok(value)
+    }
 
     /// Number of steps taken.
     fn iterations(&self) -> u64;
@@ -51,15 +70,17 @@ pub(super) fn parse_iterations<B: Backend>(op: &'static str, t: &Tensor<B>) -> R
     Ok(((v[0] as u64) << 24) | v[1] as u64)
 }
 
-/// A parameter to update: its name and handle, its current value, its gradient.
-pub(super) type Update<'a, B> = (&'a NamedParam<B>, Tensor<B>, &'a Tensor<B>);
+/// A parameter to update: its name and handle, and its gradient.
+pub(super) type Update<'a, B> = (&'a NamedParam<B>, &'a Tensor<B>);
 
-/// The parameters that take part in a step: trainable and with a gradient, each with
-/// that gradient (checked to have the parameter's shape).
+/// The parameters that take part in a step: the trainable ones, each with its
+/// gradient (checked to have the parameter's shape). A trainable parameter without a
+/// gradient is an error unless `allow_missing`, when it is left out.
 pub(super) fn updatable<'a, B: Backend>(
     op: &'static str,
     params: &'a [NamedParam<B>],
     grads: &'a Gradients<B>,
+    allow_missing: bool,
 ) -> Result<Vec<Update<'a, B>>> {
     let mut out = Vec::new();
     for named in params {
@@ -68,17 +89,28 @@ pub(super) fn updatable<'a, B: Backend>(
             continue;
         }
         let Some(grad) = param.grad(grads) else {
-            continue;
+            if allow_missing {
+                continue;
+            }
+            return Err(Error::argument(
+                op,
+                format!(
+                    "trainable parameter {} has no gradient: the loss does not depend on it \
+                     (freeze it, leave it out of the step, or build the optimizer with \
+                     allow_missing_gradients())",
+                    named.0
+                ),
+            ));
         };
-        let value = param.value();
-        if grad.shape() != value.shape() {
+        let shape = param.value().shape().clone();
+        if grad.shape() != &shape {
             return Err(Error::shape(
                 op,
-                &[value.shape(), grad.shape()],
+                &[&shape, grad.shape()],
                 format!("gradient of {} does not match the parameter", named.0),
             ));
         }
-        out.push((named, value, grad));
+        out.push((named, grad));
     }
     Ok(out)
 }

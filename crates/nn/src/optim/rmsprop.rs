@@ -18,6 +18,7 @@ pub struct RmsProp<B: Backend> {
     t: u64,
     accumulators: HashMap<String, Tensor<B>>,
     backend: Option<B>,
+    allow_missing: bool,
 }
 
 impl<B: Backend> Default for RmsProp<B> {
@@ -38,6 +39,7 @@ impl<B: Backend> RmsProp<B> {
             t: 0,
             accumulators: HashMap::new(),
             backend: None,
+            allow_missing: false,
         }
     }
 
@@ -60,12 +62,22 @@ impl<B: Backend> RmsProp<B> {
     }
 }
 
+impl<B: Backend> RmsProp<B> {
+    /// Skips trainable parameters that got no gradient instead of failing (see
+    /// [`Optimizer`]): for a model where some weights legitimately sit out a step.
+    pub fn allow_missing_gradients(mut self) -> Self {
+        self.allow_missing = true;
+        self
+    }
+}
+
 impl<B: Backend> Optimizer<B> for RmsProp<B> {
     fn step(&mut self, params: &[NamedParam<B>], grads: &Gradients<B>) -> Result<()> {
         let lr = decayed_lr(self.lr, self.decay, self.t);
         let rho = self.rho;
         no_grad(|| -> Result<()> {
-            for ((name, param), p, g) in updatable("RMSprop", params, grads)? {
+            for ((name, param), g) in updatable("RMSprop", params, grads, self.allow_missing)? {
+                let p = param.value();
                 self.backend.get_or_insert_with(|| p.backend().clone());
                 let a = slot("RMSprop", &self.accumulators, name, &p)?
                     .mul_scalar(rho)?

@@ -19,6 +19,7 @@ pub struct Sgd<B: Backend> {
     t: u64,
     velocities: HashMap<String, Tensor<B>>,
     backend: Option<B>,
+    allow_missing: bool,
 }
 
 impl<B: Backend> Default for Sgd<B> {
@@ -39,6 +40,7 @@ impl<B: Backend> Sgd<B> {
             t: 0,
             velocities: HashMap::new(),
             backend: None,
+            allow_missing: false,
         }
     }
 
@@ -61,12 +63,22 @@ impl<B: Backend> Sgd<B> {
     }
 }
 
+impl<B: Backend> Sgd<B> {
+    /// Skips trainable parameters that got no gradient instead of failing (see
+    /// [`Optimizer`]): for a model where some weights legitimately sit out a step.
+    pub fn allow_missing_gradients(mut self) -> Self {
+        self.allow_missing = true;
+        self
+    }
+}
+
 impl<B: Backend> Optimizer<B> for Sgd<B> {
     fn step(&mut self, params: &[NamedParam<B>], grads: &Gradients<B>) -> Result<()> {
         let lr = decayed_lr(self.lr, self.decay, self.t);
         let m = self.momentum;
         no_grad(|| -> Result<()> {
-            for ((name, param), p, g) in updatable("SGD", params, grads)? {
+            for ((name, param), g) in updatable("SGD", params, grads, self.allow_missing)? {
+                let p = param.value();
                 self.backend.get_or_insert_with(|| p.backend().clone());
                 let lr_g = g.mul_scalar(lr)?;
                 if m == 0.0 {
