@@ -12,15 +12,15 @@ use backend_cpu::Cpu;
 use models::classifier::{
     accuracy, confident_share, inception_score, predict, train_classifier_with,
 };
-use models::run::{data_err, load_mnist};
+use models::data::load_mnist;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tensor::Result;
+use train::Result;
 
 fn run(samples: PathBuf, epochs: u64) -> Result<()> {
     let be = Cpu;
     let mnist = load_mnist(None)?;
-    let fakes = datasets::read_idx_images(&samples).map_err(data_err)?;
+    let fakes = datasets::read_idx_images(&samples)?;
     let fake_pixels = datasets::normalize::u8_to_unit(&fakes.pixels);
     let test = &mnist.test;
     let test_pixels = test.to_f32_unit();

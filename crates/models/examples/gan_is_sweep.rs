@@ -13,12 +13,14 @@ use backend_cpu::Cpu;
 use models::classifier::{
     CLASSIFIER_PATH, confident_share, inception_score, load_or_train, predict,
 };
+use models::data::load_mnist;
 use models::gan::{Gan, GanConfig, PIXELS, average_into, copy_params, generator};
-use models::run::{StepBatches, data_err, load_mnist};
 use nn::{Mode, Module, Seeds, Sequential};
 use std::path::Path;
 use std::process::ExitCode;
-use tensor::{Result, Tensor, no_grad};
+use tensor::{Tensor, no_grad};
+use train::Result;
+use train::StepBatches;
 
 const DECAYS: [f32; 3] = [0.999, 0.9995, 0.9998];
 
@@ -65,8 +67,7 @@ fn run(total: u64, seed: u64) -> Result<()> {
     let mut batches = StepBatches::new("gan", mnist.train.len(), 32, seed)?;
     let start = std::time::Instant::now();
     for step in 0..total {
-        let batch =
-            datasets::gather_rows(&pixels, PIXELS, batches.indices(step)).map_err(data_err)?;
+        let batch = datasets::gather_rows(&pixels, PIXELS, batches.indices(step))?;
         gan.train_step(&Tensor::from_vec(&be, batch, [32, PIXELS])?)?;
         for (avg, &decay) in averages.iter().zip(&DECAYS) {
             average_into(avg, &gan.generator, decay)?;

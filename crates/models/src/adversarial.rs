@@ -2,7 +2,7 @@
 //! target, a generator step through the frozen discriminator, and per-step seeds.
 
 use nn::loss::binary_cross_entropy_with_logits;
-use nn::{Mode, Module, Optimizer};
+use nn::{Mode, Module, Optimizer, Params};
 use tensor::{Backend, Result, Tensor};
 
 /// Seed of random stream `stream` (of `streams` per step) at step `step` of a run
@@ -15,7 +15,7 @@ pub fn step_seed(seed: u64, step: u64, streams: u64, stream: u64) -> u64 {
 
 /// Runs `f` with every weight of `model` frozen (Keras `trainable = False`: no weight
 /// gradients are computed), and unfreezes them afterwards, also when `f` fails.
-pub fn with_frozen<B: Backend, M: Module<B> + ?Sized, T>(
+pub fn with_frozen<B: Backend, M: Params<B> + ?Sized, T>(
     model: &M,
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
@@ -26,28 +26,25 @@ pub fn with_frozen<B: Backend, M: Module<B> + ?Sized, T>(
 }
 
 /// One optimizer step of `d` on `images`, every real/fake target `label` (binary
-/// cross-entropy on logits). Returns the loss and the logits (detached). The graph is
-/// dropped before the update, so the optimizer updates the weights in place.
+/// cross-entropy on logits). Returns the loss and the logits (detached).
 pub fn discriminator_step<B: Backend, D: Module<B> + ?Sized>(
     d: &D,
     opt: &mut impl Optimizer<B>,
     images: &Tensor<B>,
     label: f32,
 ) -> Result<(f32, Tensor<B>)> {
-    let (grads, loss, logits) = {
-        let logits = d.forward(images, Mode::Train)?;
-        let target = Tensor::full(images.backend(), logits.shape().clone(), label)?;
-        let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-        (loss.backward()?, loss.detach(), logits.detach())
-    };
-    opt.step(&d.trainable_params(), &grads)?;
+    let logits = d.forward(images, Mode::Train)?;
+    let target = Tensor::full(images.backend(), logits.shape().clone(), label)?;
+    let loss = binary_cross_entropy_with_logits(&logits, &target)?;
+    // Detached first, so the step below drops the whole graph and updates in place.
+    let logits = logits.detach();
+    let loss = opt.backward_step(loss, &d.trainable_params())?;
     // Read after the update is queued: on a GPU the read waits for the device.
     Ok((loss.to_scalar()?, logits))
 }
 
 /// One optimizer step of `g` on latent vectors `z` through the frozen `d`, target
-/// "real" for every image (the non-saturating generator loss). Returns the loss. The
-/// graph is dropped before the update, so the optimizer updates the weights in place.
+/// "real" for every image (the non-saturating generator loss). Returns the loss.
 pub fn generator_step<B: Backend, G: Module<B> + ?Sized, D: Module<B> + ?Sized>(
     g: &G,
     d: &D,
@@ -55,13 +52,10 @@ pub fn generator_step<B: Backend, G: Module<B> + ?Sized, D: Module<B> + ?Sized>(
     z: &Tensor<B>,
 ) -> Result<f32> {
     with_frozen(d, || {
-        let (grads, loss) = {
-            let logits = d.forward(&g.forward(z, Mode::Train)?, Mode::Train)?;
-            let target = Tensor::ones(z.backend(), logits.shape().clone())?;
-            let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-            (loss.backward()?, loss.detach())
-        };
-        opt.step(&g.trainable_params(), &grads)?;
-        loss.to_scalar()
+        let logits = d.forward(&g.forward(z, Mode::Train)?, Mode::Train)?;
+        let target = Tensor::ones(z.backend(), logits.shape().clone())?;
+        let loss = binary_cross_entropy_with_logits(&logits, &target)?;
+        drop(logits);
+        opt.backward_step(loss, &g.trainable_params())?.to_scalar()
     })
 }

@@ -56,3 +56,16 @@ pub struct CommonArgs {
     #[arg(long)]
     pub quiet: bool,
 }
+
+impl CommonArgs {
+    /// The training loop's schedule from these options; `sample_every` is the model's
+    /// default when `--sample-every` is not given.
+    pub fn loop_options(&self, sample_every: u64) -> train::LoopOptions {
+        train::LoopOptions {
+            log_every: self.log_every.max(1),
+            checkpoint_every: self.checkpoint_every,
+            sample_every,
+            quiet: self.quiet,
+        }
+    }
+}

@@ -1,5 +1,7 @@
-//! The example models of the project, each a library module generic over
-//! `B: Backend` plus a thin binary in `src/bin/`.
+//! The example models of the project: one folder per model (the model, its training
+//! step and its binary's driver), generic over `B: Backend`, plus a thin binary in
+//! `src/bin/`. What runs a training (run directory, metrics, progress, the loop,
+//! checkpoints, charts) is the `train` crate.
 //!
 //! - [`gan`]: the MLP GAN on MNIST (the headline binary, `cargo run --release -p models --bin gan`).
 //! - [`toy_gan`]: a GAN learning a 1-D Gaussian or a mixture, with density and decision plots
@@ -7,18 +9,16 @@
 //! - [`label_to_image`]: softmax regression run backwards, from a digit label to its picture
 //!   (`--bin label_to_image`).
 //! - [`acgan`]: the auxiliary-classifier GAN of Keras' `mnist_acgan`, digits on demand
-//!   (`--bin acgan`; driver in [`acgan_run`]).
+//!   (`--bin acgan`).
 
 pub mod acgan;
-pub mod acgan_run;
 pub mod adversarial;
 pub mod classifier;
 pub mod cli;
+pub mod data;
 pub mod gan;
-pub mod gan_run;
 pub mod label_to_image;
 pub mod plot;
-pub mod run;
 pub mod toy_gan;
 
 pub use cli::{BackendKind, CommonArgs};
@@ -28,7 +28,7 @@ pub use cli::{BackendKind, CommonArgs};
 /// ([`backend_cpu::join_thread_pool`]).
 ///
 /// ```ignore
-/// with_backend!(args.common.backend, be => gan_run::train(be, &args.common))
+/// with_backend!(args.common.backend, be => gan::run::train(be, &args.common))
 /// ```
 #[macro_export]
 macro_rules! with_backend {
@@ -42,13 +42,13 @@ macro_rules! with_backend {
             #[cfg(feature = "wgpu")]
             $crate::BackendKind::Wgpu => match backend_wgpu::Wgpu::new() {
                 Ok($be) => $body,
-                Err(e) => Err(e),
+                Err(e) => Err(train::Error::from(e)),
             },
             #[cfg(not(feature = "wgpu"))]
-            $crate::BackendKind::Wgpu => Err(tensor::Error::backend(
+            $crate::BackendKind::Wgpu => Err(train::Error::from(tensor::Error::backend(
                 "wgpu",
                 "this binary was built without the `wgpu` feature",
-            )),
+            ))),
         }
     };
 }

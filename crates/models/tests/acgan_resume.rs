@@ -2,7 +2,7 @@
 //! weights, both optimizers, the data order, the noise and the dropout masks.
 
 use models::CommonArgs;
-use models::acgan_run::{self, AcganOptions};
+use models::acgan::run::{self as acgan_run, AcganOptions};
 use models::cli::BackendKind;
 use nn::Checkpoint;
 use std::path::Path;

@@ -2,6 +2,7 @@
 
 #![cfg(feature = "wgpu")]
 
+use nn::Params;
 use nn::loss::sparse_categorical_cross_entropy_with_logits;
 use nn::{Activation, Adam, Dense, Mode, Module, Optimizer, Seeds, Sequential};
 use tensor::{Backend, Result, Tensor};

@@ -2,7 +2,7 @@
 
 use models::CommonArgs;
 use models::cli::BackendKind;
-use models::gan_run;
+use models::gan::run as gan_run;
 use nn::Checkpoint;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! (SEEDS.md section 8) on MNIST, or samples chosen digits from a checkpoint.
 
 use clap::{Parser, Subcommand};
-use models::acgan_run::{self, AcganOptions};
+use models::acgan::run::{self as acgan_run, AcganOptions};
 use models::{CommonArgs, with_backend};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! `gan`: trains the MLP GAN of SEEDS.md section 1 on MNIST, or samples from a checkpoint.
 
 use clap::{Parser, Subcommand};
-use models::{CommonArgs, gan_run, with_backend};
+use models::{CommonArgs, gan::run as gan_run, with_backend};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -19,13 +19,15 @@
 //! (it needs some 5000 iterations, or a learning rate near 1).
 
 use crate::cli::CommonArgs;
-use crate::plot::{image_grid, save_png};
-use crate::run::{
-    MetricsLog, StepBatches, StepModel, data_err, load_mnist, plot_metrics, run_dir, train_loop,
-};
+use crate::data::load_mnist;
+use crate::plot::image_grid;
+use nn::Params;
 use nn::{Checkpoint, Dense, Init, Mode, Module, Optimizer, Seeds, Sgd};
 use std::path::{Path, PathBuf};
-use tensor::{Backend, Error, Result, Tensor, no_grad};
+use tensor::{Backend, Tensor, no_grad};
+use train::save_png;
+use train::{Checkpointed, MetricsLog, StepBatches, StepModel, plot_metrics, run_dir, train_loop};
+use train::{Error, Result};
 
 /// Iterations of the article.
 pub const DEFAULT_STEPS: u64 = 1000;
@@ -97,46 +99,40 @@ impl<B: Backend> LabelToImage<B> {
         let grads = loss.backward()?;
         self.opt.step(&self.layer.trainable_params(), &grads)?;
         self.step += 1;
-        loss.to_scalar()
+        Ok(loss.to_scalar()?)
     }
 
     /// y = softmax(W + b) for the ten one-hot labels: `[10 * 784]`, each row a distribution.
     pub fn digits(&self) -> Result<Vec<f32>> {
         let ids: Vec<usize> = (0..CLASSES).collect();
         let x = Tensor::one_hot(&self.backend, &ids, CLASSES)?;
-        no_grad(|| self.layer.forward(&x, Mode::Eval)?.softmax(-1))?.to_vec()
+        Ok(no_grad(|| self.layer.forward(&x, Mode::Eval)?.softmax(-1))?.to_vec()?)
     }
 
     /// The ten images scaled for display: each stretched to [0, 1].
     pub fn display_digits(&self) -> Result<Vec<f32>> {
         Ok(scale_for_display(&self.digits()?))
     }
+}
 
-    /// W, b, the optimizer and the step count.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let mut ck = Checkpoint::new();
-        ck.insert_module("layer.", &self.layer)?;
-        ck.insert_optimizer("opt.", &self.opt)?;
-        ck.metadata.insert("model".into(), "label_to_image".into());
-        ck.metadata.insert("step".into(), self.step.to_string());
-        Ok(ck)
+/// W, b, the optimizer and the step count.
+impl<B: Backend> Checkpointed for LabelToImage<B> {
+    const MODEL: &'static str = "label_to_image";
+
+    fn steps_done(&self) -> u64 {
+        self.step
     }
 
-    /// Restores a checkpoint written by [`LabelToImage::checkpoint`].
-    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
-        if ck.metadata.get("model").map(String::as_str) != Some("label_to_image") {
-            return Err(Error::argument(
-                "label_to_image",
-                "checkpoint was not written by the label_to_image model",
-            ));
-        }
+    fn save_parts(&self, ck: &mut Checkpoint) -> train::Result<()> {
+        ck.insert_module("layer.", &self.layer)?;
+        ck.insert_optimizer("opt.", &self.opt)?;
+        Ok(())
+    }
+
+    fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> train::Result<()> {
         ck.restore_module("layer.", &self.layer, &self.backend)?;
         ck.restore_optimizer("opt.", &mut self.opt, &self.backend)?;
-        self.step = ck
-            .metadata
-            .get("step")
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::argument("label_to_image", "checkpoint has no step count"))?;
+        self.step = step;
         Ok(())
     }
 }
@@ -204,8 +200,7 @@ pub fn train<B: Backend>(
     let mut model = LabelToImage::new(backend.clone(), args.lr.unwrap_or(DEFAULT_LR))?;
     model.normalize = opts.normalize_targets;
     if let Some(path) = &args.resume {
-        model.restore(&Checkpoint::load(path)?)?;
-        eprintln!("resumed from {} at step {}", path.display(), model.step);
+        train::resume(&mut model, path)?;
     }
     let dir = run_dir("label_to_image", args.out.as_deref())?;
     eprintln!(
@@ -223,9 +218,8 @@ pub fn train<B: Backend>(
     let end = train_loop(
         &mut steps,
         total,
-        args,
+        &args.loop_options(args.sample_every.unwrap_or(0)),
         &dir,
-        args.sample_every.unwrap_or(0),
     )?;
     let model = steps.model;
     let digits = model.display_digits()?;
@@ -236,10 +230,9 @@ pub fn train<B: Backend>(
         CLASSES,
         28,
         28,
-    )
-    .map_err(data_err)?;
+    )?;
     let labels: Vec<u8> = (0..CLASSES as u8).collect();
-    datasets::write_idx_labels(dir.join("samples-labels.idx1-ubyte"), &labels).map_err(data_err)?;
+    datasets::write_idx_labels(dir.join("samples-labels.idx1-ubyte"), &labels)?;
     plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(LabelToImageReport {
         dir,
@@ -262,14 +255,15 @@ struct LabelSteps<'a, B: Backend> {
 impl<B: Backend> StepModel for LabelSteps<'_, B> {
     /// The step's loss.
     type Stats = f32;
+    type Saved = LabelToImage<B>;
 
-    fn steps_done(&self) -> u64 {
-        self.model.step
+    fn saved(&self) -> &LabelToImage<B> {
+        &self.model
     }
 
     fn train_step(&mut self) -> Result<f32> {
         let idx = self.batches.indices(self.model.step);
-        let images = datasets::gather_rows(self.pixels, PIXELS, idx).map_err(data_err)?;
+        let images = datasets::gather_rows(self.pixels, PIXELS, idx)?;
         let labels: Vec<u8> = idx.iter().map(|&i| self.train.labels[i]).collect();
         self.model.train_step(&labels, &images)
     }
@@ -288,10 +282,6 @@ impl<B: Backend> StepModel for LabelSteps<'_, B> {
 
     fn save_samples(&self, path: &Path) -> Result<()> {
         save_digits(&self.model.display_digits()?, path)
-    }
-
-    fn checkpoint(&self) -> Result<Checkpoint> {
-        self.model.checkpoint()
     }
 }
 

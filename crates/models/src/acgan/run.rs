@@ -2,14 +2,15 @@
 
 use crate::acgan::{Acgan, AcganConfig, AcganStats, CLASSES, PIXELS};
 use crate::cli::CommonArgs;
-use crate::plot::{image_grid, save_png};
-use crate::run::{
-    MetricsLog, StepBatches, StepModel, data_err, load_mnist, plot_metrics, run_dir, train_loop,
-};
+use crate::data::load_mnist;
+use crate::plot::image_grid;
 use clap::Args;
 use nn::Checkpoint;
 use std::path::{Path, PathBuf};
-use tensor::{Backend, Error, Result, Tensor};
+use tensor::{Backend, Tensor};
+use train::save_png;
+use train::{Error, Result};
+use train::{MetricsLog, StepBatches, StepModel, plot_metrics, run_dir, train_loop};
 
 /// Default batch size: smaller than Keras' 100 so that the default CPU run fits in
 /// about 25 minutes (the generator is trained on twice the batch).
@@ -78,8 +79,7 @@ pub fn train<B: Backend>(
         (None, None) => DEFAULT_STEPS,
     };
     if let Some(path) = &args.resume {
-        gan.restore(&Checkpoint::load(path)?)?;
-        eprintln!("resumed from {} at step {}", path.display(), gan.step);
+        train::resume(&mut gan, path)?;
     }
     let dir = run_dir("acgan", args.out.as_deref())?;
     eprintln!(
@@ -102,9 +102,8 @@ pub fn train<B: Backend>(
     let end = train_loop(
         &mut steps,
         total,
-        args,
+        &args.loop_options(args.sample_every.unwrap_or(100)),
         &dir,
-        args.sample_every.unwrap_or(100),
     )?;
     let AcganSteps { gan, grid, .. } = steps;
     if let Some((grid_z, grid_labels)) = &grid {
@@ -141,18 +140,19 @@ struct AcganSteps<'a, B: Backend> {
 
 impl<B: Backend> StepModel for AcganSteps<'_, B> {
     type Stats = AcganStats;
+    type Saved = Acgan<B>;
 
-    fn steps_done(&self) -> u64 {
-        self.gan.step
+    fn saved(&self) -> &Acgan<B> {
+        &self.gan
     }
 
     fn train_step(&mut self) -> Result<AcganStats> {
         let batch_size = self.gan.config.batch_size;
         let idx = self.batches.indices(self.gan.step);
-        let batch = datasets::gather_rows(self.pixels, PIXELS, idx).map_err(data_err)?;
+        let batch = datasets::gather_rows(self.pixels, PIXELS, idx)?;
         let real = Tensor::from_vec(&self.gan.backend, batch, [batch_size, 28, 28, 1])?;
         let labels: Vec<usize> = idx.iter().map(|&i| self.train.labels[i] as usize).collect();
-        self.gan.train_step(&real, &labels)
+        Ok(self.gan.train_step(&real, &labels)?)
     }
 
     fn losses(stats: &AcganStats) -> Vec<(&'static str, f32)> {
@@ -193,10 +193,6 @@ impl<B: Backend> StepModel for AcganSteps<'_, B> {
             Some((z, labels)) => save_grid(&self.gan, z, labels, path),
             None => Ok(()),
         }
-    }
-
-    fn checkpoint(&self) -> Result<Checkpoint> {
-        self.gan.checkpoint()
     }
 }
 
@@ -265,9 +261,9 @@ pub fn export_samples<B: Backend>(
             &gan.generate(&z, chunk)?.to_vec()?,
         ));
     }
-    datasets::write_idx_images(images_path, &bytes, labels.len(), 28, 28).map_err(data_err)?;
+    datasets::write_idx_images(images_path, &bytes, labels.len(), 28, 28)?;
     let asked: Vec<u8> = labels.iter().map(|&l| l as u8).collect();
-    datasets::write_idx_labels(labels_path, &asked).map_err(data_err)
+    Ok(datasets::write_idx_labels(labels_path, &asked)?)
 }
 
 /// `x.idx3-ubyte` -> `x-labels.idx1-ubyte` (any other name: `-labels.idx1-ubyte` appended).

@@ -13,15 +13,16 @@
 //! climbing; the 15 epochs were chosen for the real digits (the best held-out accuracy of
 //! epochs 8 to 20, real IS about 9.7), not for the generated ones.
 
-use crate::run::data_err;
 use datasets::{BatchSampler, ImageSet};
+use nn::Params;
 use nn::loss::sparse_categorical_cross_entropy_with_logits;
 use nn::{
     Activation, Adam, Checkpoint, Conv2d, Dense, Dropout, Flatten, MaxPool2d, Mode, Module,
     Optimizer, Seeds, Sequential,
 };
 use std::path::Path;
-use tensor::{Backend, Padding, Result, Tensor, no_grad};
+use tensor::{Backend, Padding, Tensor, no_grad};
+use train::{Error, Result};
 
 /// Epochs the scoring classifier trains for.
 pub const CLASSIFIER_EPOCHS: u64 = 15;
@@ -79,12 +80,10 @@ pub fn train_classifier_with<B: Backend>(
     let mut opt = Adam::new(1e-3);
     let pixels = unit_pixels(train);
     let batch = 64;
-    let sampler = BatchSampler::new(train.len(), batch)
-        .map_err(data_err)?
-        .shuffle(seed);
+    let sampler = BatchSampler::new(train.len(), batch)?.shuffle(seed);
     for epoch in 0..epochs {
         for idx in sampler.epoch(epoch) {
-            let x = datasets::gather_rows(&pixels, 784, &idx).map_err(data_err)?;
+            let x = datasets::gather_rows(&pixels, 784, &idx)?;
             let x = Tensor::from_vec(be, x, [idx.len(), 28, 28, 1])?;
             let labels: Vec<usize> = idx.iter().map(|&i| train.labels[i] as usize).collect();
             let logits = model.forward(&x, Mode::Train)?;
@@ -215,7 +214,7 @@ pub fn load_or_train<B: Backend>(be: &B, path: &Path) -> Result<Sequential<B>> {
         "training the scoring classifier (once; cached at {})",
         path.display()
     );
-    let mnist = datasets::Mnist::bundled().map_err(data_err)?;
+    let mnist = datasets::Mnist::bundled()?;
     let (model, acc) = train_classifier(be, &mnist.train, &mnist.test, CLASSIFIER_EPOCHS, 7)?;
     eprintln!(
         "scoring classifier: {:.2}% on the 2,000 held-out digits",
@@ -251,9 +250,9 @@ pub struct SampleScore {
 pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Result<SampleScore> {
     let be = backend_cpu::Cpu;
     let model = load_or_train(&be, classifier)?;
-    let images = datasets::read_idx_images(samples).map_err(data_err)?;
+    let images = datasets::read_idx_images(samples)?;
     if images.rows != 28 || images.cols != 28 {
-        return Err(tensor::Error::argument(
+        return Err(Error::argument(
             "score",
             format!(
                 "{}: images are {}x{}, the classifier needs 28x28",
@@ -268,9 +267,9 @@ pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Re
     let class_faithful = match labels {
         None => None,
         Some(path) => {
-            let asked = datasets::read_idx_labels(path, 10).map_err(data_err)?;
+            let asked = datasets::read_idx_labels(path, 10)?;
             if asked.len() != images.count {
-                return Err(tensor::Error::argument(
+                return Err(Error::argument(
                     "score",
                     format!(
                         "{}: {} labels for {} images",
@@ -332,7 +331,10 @@ pub fn score_run(
 
 /// Writes `value` as JSON to `path` atomically (temporary file, then rename).
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    nn::checkpoint::write_atomic(path, value.to_string().as_bytes())
+    Ok(nn::checkpoint::write_atomic(
+        path,
+        value.to_string().as_bytes(),
+    )?)
 }
 
 #[cfg(test)]

@@ -1,22 +1,17 @@
 //! The training loop every binary shares, driven by a stand-in model whose losses are
 //! chosen by the test.
 
-use clap::Parser;
-use models::CommonArgs;
-use models::run::{StepModel, train_loop};
 use nn::Checkpoint;
 use std::path::{Path, PathBuf};
-use tensor::{Error, Result};
+use train::{Checkpointed, Error, LoopOptions, Result, StepModel, train_loop};
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    common: CommonArgs,
-}
-
-fn args(extra: &str) -> CommonArgs {
-    let line = format!("test --quiet {extra}");
-    Cli::parse_from(line.split_whitespace()).common
+fn options(log_every: u64, sample_every: u64) -> LoopOptions {
+    LoopOptions {
+        log_every,
+        sample_every,
+        quiet: true,
+        ..LoopOptions::default()
+    }
 }
 
 /// Loss `1 / step`, or NaN from step `nan_at` on; counts its sample pictures.
@@ -26,11 +21,29 @@ struct Stand {
     samples: std::cell::Cell<u32>,
 }
 
-impl StepModel for Stand {
-    type Stats = f32;
+impl Checkpointed for Stand {
+    const MODEL: &'static str = "stand-in";
 
     fn steps_done(&self) -> u64 {
         self.step
+    }
+
+    fn save_parts(&self, _ck: &mut Checkpoint) -> Result<()> {
+        Ok(())
+    }
+
+    fn restore_parts(&mut self, _ck: &Checkpoint, step: u64) -> Result<()> {
+        self.step = step;
+        Ok(())
+    }
+}
+
+impl StepModel for Stand {
+    type Stats = f32;
+    type Saved = Self;
+
+    fn saved(&self) -> &Self {
+        self
     }
 
     fn train_step(&mut self) -> Result<f32> {
@@ -58,12 +71,6 @@ impl StepModel for Stand {
         self.samples.set(self.samples.get() + 1);
         Ok(())
     }
-
-    fn checkpoint(&self) -> Result<Checkpoint> {
-        let mut ck = Checkpoint::new();
-        ck.metadata.insert("step".into(), self.step.to_string());
-        Ok(ck)
-    }
 }
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -83,7 +90,7 @@ fn logs_samples_and_checkpoints_on_schedule() {
     };
     // Resumed at step 2, trained to 11: logs at 5, 10 and the last step, 11; pictures at
     // 4 and 8; the final checkpoint at 11.
-    let end = train_loop(&mut model, 11, &args("--log-every 5"), &dir, 4).unwrap();
+    let end = train_loop(&mut model, 11, &options(5, 4), &dir).unwrap();
     assert!(!end.interrupted);
     assert_eq!(end.last, Some(1.0 / 11.0));
     assert_eq!(model.samples.get(), 2);
@@ -101,6 +108,15 @@ fn logs_samples_and_checkpoints_on_schedule() {
     );
     let ck = Checkpoint::load(dir.join("checkpoint.safetensors")).unwrap();
     assert_eq!(ck.metadata["step"], "11");
+    assert_eq!(ck.metadata["model"], "stand-in");
+    // Restoring checks the model's name and reads the step count back.
+    let mut back = Stand {
+        step: 0,
+        nan_at: u64::MAX,
+        samples: Default::default(),
+    };
+    train::restore(&mut back, &ck).unwrap();
+    assert_eq!(back.step, 11);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -112,11 +128,33 @@ fn a_nan_loss_stops_with_its_name_and_step() {
         nan_at: 7,
         samples: Default::default(),
     };
-    let Err(err) = train_loop(&mut model, 100, &args(""), &dir, 0) else {
+    let Err(err) = train_loop(&mut model, 100, &options(50, 0), &dir) else {
         panic!("a NaN loss must stop training");
     };
     assert!(matches!(err, Error::NonFinite(_)), "{err}");
     let text = err.to_string();
     assert!(text.contains("stand-in loss is NaN at step 7"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn another_models_checkpoint_is_refused_naming_the_file() {
+    let dir = fresh_dir("other");
+    let path = dir.join("other.safetensors");
+    let mut ck = Checkpoint::new();
+    ck.metadata.insert("model".into(), "gan".into());
+    ck.metadata.insert("step".into(), "3".into());
+    ck.save(&path).unwrap();
+    let mut model = Stand {
+        step: 0,
+        nan_at: u64::MAX,
+        samples: Default::default(),
+    };
+    let err = train::resume(&mut model, &path).unwrap_err().to_string();
+    assert!(
+        err.contains("other.safetensors") && err.contains("gan"),
+        "{err}"
+    );
+    assert_eq!(model.step, 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }

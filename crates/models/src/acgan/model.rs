@@ -43,10 +43,12 @@
 use crate::adversarial::with_frozen;
 use nn::loss::{binary_cross_entropy_with_logits, sparse_categorical_cross_entropy_with_logits};
 use nn::{
-    Activation, Adam, BatchNorm, Checkpoint, Conv2d, Dense, Dropout, Embedding, Init, Mode, Module,
-    NamedParam, Optimizer, Reshape, Seeds, Sequential, UpSampling2d,
+    Activation, Adam, BatchNorm, Checkpoint, Conv2d, Dense, Dropout, Embedding, Init, LayerNames,
+    Mode, Module, NamedParam, Optimizer, Params, Reshape, Seeds, Sequential, UpSampling2d,
 };
-use tensor::{Backend, Distribution, Error, Padding, Result, Tensor, no_grad};
+use tensor::{Backend, Distribution, Padding, Tensor, no_grad};
+use tensor::{Error, Result};
+use train::Checkpointed;
 
 /// Size of the latent vector.
 pub const LATENT: usize = 100;
@@ -136,37 +138,10 @@ impl<B: Backend> Generator<B> {
         let h = z.mul(&self.embedding.forward(&ids, mode)?)?;
         self.cnn.forward(&h, mode)
     }
-
-    /// Every weight, named `embedding.*` and `cnn.*`.
-    pub fn params(&self) -> Vec<NamedParam<B>> {
-        let mut p: Vec<NamedParam<B>> = self
-            .embedding
-            .params()
-            .into_iter()
-            .map(|(n, v)| (format!("embedding.{n}"), v))
-            .collect();
-        p.extend(
-            self.cnn
-                .params()
-                .into_iter()
-                .map(|(n, v)| (format!("cnn.{n}"), v)),
-        );
-        p
-    }
-
-    /// The weights an optimizer updates.
-    pub fn trainable_params(&self) -> Vec<NamedParam<B>> {
-        self.params()
-            .into_iter()
-            .filter(|(_, p)| p.is_trainable())
-            .collect()
-    }
-
-    /// Number of weights.
-    pub fn param_count(&self) -> usize {
-        self.params().iter().map(|(_, p)| p.numel()).sum()
-    }
 }
+
+// Every weight, named `embedding.*` and `cnn.*`.
+nn::impl_params!(Generator { embedding, cnn });
 
 /// The discriminator's shared trunk: four conv -> LeakyReLU -> Dropout blocks, then Flatten.
 pub struct DiscriminatorTrunk<B: Backend> {
@@ -206,8 +181,19 @@ impl<B: Backend> DiscriminatorTrunk<B> {
     }
 }
 
+/// The convolutions under Keras' layer names (`conv2d`, `conv2d_1`, ...).
+impl<B: Backend> Params<B> for DiscriminatorTrunk<B> {
+    fn params(&self) -> Vec<NamedParam<B>> {
+        let mut names = LayerNames::new();
+        self.convs
+            .iter()
+            .flat_map(|conv| nn::prefixed(&names.next(&conv.kind()), conv.params()))
+            .collect()
+    }
+}
+
 impl<B: Backend> Module<B> for DiscriminatorTrunk<B> {
-    fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
+    fn forward(&self, x: &Tensor<B>, mode: Mode) -> tensor::Result<Tensor<B>> {
         let mut y = x.clone();
         for (conv, dropout) in self.convs.iter().zip(&self.dropouts) {
             y = dropout.forward(&conv.forward(&y, mode)?, mode)?;
@@ -217,23 +203,6 @@ impl<B: Backend> Module<B> for DiscriminatorTrunk<B> {
 
     fn kind(&self) -> String {
         "DiscriminatorTrunk".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        self.convs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, conv)| {
-                let layer = if i == 0 {
-                    "conv2d".to_string()
-                } else {
-                    format!("conv2d_{i}")
-                };
-                conv.params()
-                    .into_iter()
-                    .map(move |(n, p)| (format!("{layer}.{n}"), p))
-            })
-            .collect()
     }
 }
 
@@ -267,26 +236,16 @@ impl<B: Backend> Discriminator<B> {
     }
 }
 
+nn::impl_params!(Discriminator { trunk, fake, aux });
+
 impl<B: Backend> Module<B> for Discriminator<B> {
-    fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>> {
+    fn forward(&self, x: &Tensor<B>, mode: Mode) -> tensor::Result<Tensor<B>> {
         let (fake, aux) = self.heads(x, mode)?;
         Tensor::concat(&[fake, aux], -1)
     }
 
     fn kind(&self) -> String {
         "Discriminator".into()
-    }
-
-    fn params(&self) -> Vec<NamedParam<B>> {
-        let prefixed = |prefix: &'static str, params: Vec<NamedParam<B>>| {
-            params
-                .into_iter()
-                .map(move |(n, p)| (format!("{prefix}.{n}"), p))
-        };
-        prefixed("trunk", self.trunk.params())
-            .chain(prefixed("fake", self.fake.params()))
-            .chain(prefixed("aux", self.aux.params()))
-            .collect()
     }
 }
 
@@ -456,64 +415,47 @@ impl<B: Backend> Acgan<B> {
         Ok(stats)
     }
 
-    /// Everything needed to resume: both models, both optimizers, the step count and
-    /// the dropout mask counter.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let mut ck = Checkpoint::new();
-        ck.insert_module("generator.embedding.", &self.generator.embedding)?;
-        ck.insert_module("generator.cnn.", &self.generator.cnn)?;
+    /// Restores only the generator (for sampling from a checkpoint).
+    pub fn restore_generator(&mut self, ck: &Checkpoint) -> train::Result<()> {
+        train::check_model::<Self>(ck)?;
+        Ok(ck.restore_module("generator.", &self.generator, &self.backend)?)
+    }
+}
+
+/// Both models, both optimizers, the step count and the dropout mask counter.
+impl<B: Backend> Checkpointed for Acgan<B> {
+    const MODEL: &'static str = "acgan";
+
+    fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    fn save_parts(&self, ck: &mut Checkpoint) -> train::Result<()> {
+        ck.insert_module("generator.", &self.generator)?;
         ck.insert_module("discriminator.", &self.discriminator)?;
         ck.insert_optimizer("opt_g.", &self.opt_g)?;
         ck.insert_optimizer("opt_d.", &self.opt_d)?;
-        ck.metadata.insert("model".into(), "acgan".into());
-        ck.metadata.insert("step".into(), self.step.to_string());
         ck.metadata
             .insert("seed".into(), self.config.seed.to_string());
         ck.metadata.insert(
             "dropout_calls".into(),
             self.discriminator.trunk.dropout_calls().to_string(),
         );
-        Ok(ck)
-    }
-
-    fn check_model(ck: &Checkpoint) -> Result<()> {
-        if ck.metadata.get("model").map(String::as_str) != Some("acgan") {
-            return Err(Error::argument(
-                "acgan",
-                "checkpoint was not written by the acgan model",
-            ));
-        }
         Ok(())
     }
 
-    /// Restores a checkpoint written by [`Acgan::checkpoint`].
-    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
-        Self::check_model(ck)?;
+    fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> train::Result<()> {
         self.restore_generator(ck)?;
         ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
         ck.restore_optimizer("opt_g.", &mut self.opt_g, &self.backend)?;
         ck.restore_optimizer("opt_d.", &mut self.opt_d, &self.backend)?;
-        let number = |key: &str| -> Result<u64> {
-            ck.metadata
-                .get(key)
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| Error::argument("acgan", format!("checkpoint has no {key}")))
-        };
-        self.step = number("step")?;
-        self.discriminator
-            .trunk
-            .set_dropout_calls(number("dropout_calls")?);
+        let calls = ck
+            .metadata
+            .get("dropout_calls")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| train::Error::argument("acgan", "checkpoint has no dropout_calls"))?;
+        self.step = step;
+        self.discriminator.trunk.set_dropout_calls(calls);
         Ok(())
-    }
-
-    /// Restores only the generator (for sampling from a checkpoint).
-    pub fn restore_generator(&mut self, ck: &Checkpoint) -> Result<()> {
-        Self::check_model(ck)?;
-        ck.restore_module(
-            "generator.embedding.",
-            &self.generator.embedding,
-            &self.backend,
-        )?;
-        ck.restore_module("generator.cnn.", &self.generator.cnn, &self.backend)
     }
 }

@@ -17,11 +17,14 @@
 //! (Yazici et al., 2019); it changes nothing in training.
 
 use crate::adversarial::{discriminator_step, generator_step, step_seed};
+use nn::Params;
 use nn::{
     Activation, ActivationLayer, Adam, BatchNorm, Checkpoint, Dense, Mode, Module, Seeds,
     Sequential,
 };
-use tensor::{Backend, Error, Result, Tensor, no_grad};
+use tensor::Result;
+use tensor::{Backend, Tensor, no_grad};
+use train::Checkpointed;
 
 /// Size of the latent vector.
 pub const LATENT: usize = 100;
@@ -188,9 +191,33 @@ impl<B: Backend> Gan<B> {
         })
     }
 
-    /// Everything needed to resume: both models, both optimizers, the step count.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let mut ck = Checkpoint::new();
+    /// Restores only the generators (for sampling from a checkpoint).
+    pub fn restore_generator(&mut self, ck: &Checkpoint) -> train::Result<()> {
+        train::check_model::<Self>(ck)?;
+        ck.restore_module("generator.", &self.generator, &self.backend)?;
+        self.restore_ema(ck)
+    }
+
+    /// The average from the checkpoint; a checkpoint without one starts it from G.
+    fn restore_ema(&mut self, ck: &Checkpoint) -> train::Result<()> {
+        let has_ema = ck.tensors.keys().any(|k| k.starts_with("generator_ema."));
+        match &self.generator_ema {
+            Some(ema) if has_ema => Ok(ck.restore_module("generator_ema.", ema, &self.backend)?),
+            Some(ema) => Ok(copy_params(&self.generator, ema)?),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Both models, the generator average, both optimizers and the step count.
+impl<B: Backend> Checkpointed for Gan<B> {
+    const MODEL: &'static str = "gan";
+
+    fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    fn save_parts(&self, ck: &mut Checkpoint) -> train::Result<()> {
         ck.insert_module("generator.", &self.generator)?;
         ck.insert_module("discriminator.", &self.discriminator)?;
         if let Some(ema) = &self.generator_ema {
@@ -198,48 +225,19 @@ impl<B: Backend> Gan<B> {
         }
         ck.insert_optimizer("opt_g.", &self.opt_g)?;
         ck.insert_optimizer("opt_d.", &self.opt_d)?;
-        ck.metadata.insert("model".into(), "gan".into());
-        ck.metadata.insert("step".into(), self.step.to_string());
         ck.metadata
             .insert("seed".into(), self.config.seed.to_string());
-        Ok(ck)
+        Ok(())
     }
 
-    /// Restores a checkpoint written by [`Gan::checkpoint`].
-    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
-        if ck.metadata.get("model").map(String::as_str) != Some("gan") {
-            return Err(Error::argument(
-                "gan",
-                "checkpoint was not written by the gan model",
-            ));
-        }
+    fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> train::Result<()> {
         ck.restore_module("generator.", &self.generator, &self.backend)?;
         ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
         self.restore_ema(ck)?;
         ck.restore_optimizer("opt_g.", &mut self.opt_g, &self.backend)?;
         ck.restore_optimizer("opt_d.", &mut self.opt_d, &self.backend)?;
-        self.step = ck
-            .metadata
-            .get("step")
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::argument("gan", "checkpoint has no step count"))?;
+        self.step = step;
         Ok(())
-    }
-
-    /// Restores only the generators (for sampling from a checkpoint).
-    pub fn restore_generator(&mut self, ck: &Checkpoint) -> Result<()> {
-        ck.restore_module("generator.", &self.generator, &self.backend)?;
-        self.restore_ema(ck)
-    }
-
-    /// The average from the checkpoint; a checkpoint without one starts it from G.
-    fn restore_ema(&mut self, ck: &Checkpoint) -> Result<()> {
-        let has_ema = ck.tensors.keys().any(|k| k.starts_with("generator_ema."));
-        match &self.generator_ema {
-            Some(ema) if has_ema => ck.restore_module("generator_ema.", ema, &self.backend),
-            Some(ema) => copy_params(&self.generator, ema),
-            None => Ok(()),
-        }
     }
 }
 

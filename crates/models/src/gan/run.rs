@@ -1,14 +1,15 @@
 //! Training and sampling driver of the `gan` binary.
 
 use crate::cli::CommonArgs;
+use crate::data::load_mnist;
 use crate::gan::{Gan, GanConfig, LATENT, PIXELS, StepStats};
-use crate::plot::{image_grid, save_png};
-use crate::run::{
-    MetricsLog, StepBatches, StepModel, data_err, load_mnist, plot_metrics, run_dir, train_loop,
-};
+use crate::plot::image_grid;
 use nn::Checkpoint;
 use std::path::{Path, PathBuf};
-use tensor::{Backend, Result, Tensor};
+use tensor::{Backend, Tensor};
+use train::Result;
+use train::save_png;
+use train::{MetricsLog, StepBatches, StepModel, plot_metrics, run_dir, train_loop};
 
 /// Default number of iterations of the headline run: where the Inception Score of the
 /// averaged generator peaks on the bundled 8,000 training digits. Measured with
@@ -53,8 +54,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
     };
     let mut gan = Gan::new(backend.clone(), config.clone())?;
     if let Some(path) = &args.resume {
-        gan.restore(&Checkpoint::load(path)?)?;
-        eprintln!("resumed from {} at step {}", path.display(), gan.step);
+        train::resume(&mut gan, path)?;
     }
     let dir = run_dir("gan", args.out.as_deref())?;
     eprintln!(
@@ -76,9 +76,8 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
     let end = train_loop(
         &mut steps,
         total,
-        args,
+        &args.loop_options(args.sample_every.unwrap_or(1000)),
         &dir,
-        args.sample_every.unwrap_or(1000),
     )?;
     let GanSteps { gan, fixed_z, .. } = steps;
     save_grid(&gan, &fixed_z, &dir.join("samples.png"))?;
@@ -108,17 +107,18 @@ struct GanSteps<'a, B: Backend> {
 
 impl<B: Backend> StepModel for GanSteps<'_, B> {
     type Stats = StepStats;
+    type Saved = Gan<B>;
 
-    fn steps_done(&self) -> u64 {
-        self.gan.step
+    fn saved(&self) -> &Gan<B> {
+        &self.gan
     }
 
     fn train_step(&mut self) -> Result<StepStats> {
         let batch_size = self.gan.config.batch_size;
         let idx = self.batches.indices(self.gan.step);
-        let batch = datasets::gather_rows(self.pixels, PIXELS, idx).map_err(data_err)?;
+        let batch = datasets::gather_rows(self.pixels, PIXELS, idx)?;
         let real = Tensor::from_vec(&self.gan.backend, batch, [batch_size, PIXELS])?;
-        self.gan.train_step(&real)
+        Ok(self.gan.train_step(&real)?)
     }
 
     fn losses(stats: &StepStats) -> Vec<(&'static str, f32)> {
@@ -148,10 +148,6 @@ impl<B: Backend> StepModel for GanSteps<'_, B> {
 
     fn save_samples(&self, path: &Path) -> Result<()> {
         save_grid(&self.gan, &self.fixed_z, path)
-    }
-
-    fn checkpoint(&self) -> Result<Checkpoint> {
-        self.gan.checkpoint()
     }
 }
 
@@ -185,7 +181,7 @@ pub fn export_samples<B: Backend>(
         ));
         made += n;
     }
-    datasets::write_idx_images(path, &bytes, count, 28, 28).map_err(data_err)
+    Ok(datasets::write_idx_images(path, &bytes, count, 28, 28)?)
 }
 
 /// Loss curves of D and G from the metrics log.

@@ -23,14 +23,15 @@
 
 use crate::adversarial::{discriminator_step, generator_step};
 use crate::cli::CommonArgs;
-use crate::plot::{Series, line_chart};
-use crate::run::{MetricsLog, StepModel, run_dir, train_loop};
 use clap::{Args, ValueEnum};
 use datasets::toy1d::{density_histogram, linspace, stratified_noise};
 use datasets::{Distribution1d, Gaussian, GaussianMixture};
 use nn::{Activation, Adam, Checkpoint, Dense, Mode, Module, Seeds, Sequential};
 use std::path::{Path, PathBuf};
-use tensor::{Backend, Error, Result, Tensor, no_grad};
+use tensor::{Backend, Tensor, no_grad};
+use train::{Checkpointed, MetricsLog, StepModel, run_dir, train_loop};
+use train::{Error, Result};
+use train::{Series, line_chart};
 
 /// Default number of iterations.
 pub const DEFAULT_STEPS: u64 = 3000;
@@ -319,31 +320,35 @@ impl<B: Backend> ToyGan<B> {
     /// Generator noise `[n, 1]`.
     pub fn noise(&self, n: usize, seed: u64) -> Result<Tensor<B>> {
         match self.noise_kind {
-            NoiseKind::Stratified => Tensor::from_vec(
+            NoiseKind::Stratified => Ok(Tensor::from_vec(
                 &self.backend,
                 stratified_noise(n, NOISE_RANGE, seed),
                 [n, 1],
-            ),
-            NoiseKind::Normal => Tensor::normal(&self.backend, [n, 1], 0.0, 1.0, seed),
+            )?),
+            NoiseKind::Normal => Ok(Tensor::normal(&self.backend, [n, 1], 0.0, 1.0, seed)?),
         }
     }
 
     /// `n` samples of the target as `[n, 1]`.
     pub fn real(&self, n: usize, seed: u64) -> Result<Tensor<B>> {
-        Tensor::from_vec(&self.backend, self.target.dist().sample(n, seed), [n, 1])
+        Ok(Tensor::from_vec(
+            &self.backend,
+            self.target.dist().sample(n, seed),
+            [n, 1],
+        )?)
     }
 
     /// `n` generated samples (inference mode).
     pub fn generate(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
         let z = self.noise(n, seed)?;
-        no_grad(|| self.generator.forward(&z, Mode::Eval))?.to_vec()
+        Ok(no_grad(|| self.generator.forward(&z, Mode::Eval))?.to_vec()?)
     }
 
     /// D's probability that each of `xs` is real.
     pub fn decision(&self, xs: &[f64]) -> Result<Vec<f32>> {
         let x: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
         let x = Tensor::from_vec(&self.backend, x, [xs.len(), 1])?;
-        no_grad(|| self.discriminator.forward(&x, Mode::Eval)?.sigmoid())?.to_vec()
+        Ok(no_grad(|| self.discriminator.forward(&x, Mode::Eval)?.sigmoid())?.to_vec()?)
     }
 
     fn d_loss(&mut self, x: &Tensor<B>, label: f32) -> Result<f32> {
@@ -374,37 +379,31 @@ impl<B: Backend> ToyGan<B> {
     pub fn generated_moments(&self) -> Result<(f64, f64)> {
         Ok(moments(&self.generate(EVAL_SAMPLES, self.seed ^ 0xe7a1)?))
     }
+}
 
-    /// Both networks, both optimizers and the step count.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let mut ck = Checkpoint::new();
+/// Both networks, both optimizers and the step count.
+impl<B: Backend> Checkpointed for ToyGan<B> {
+    const MODEL: &'static str = "toy_gan";
+
+    fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    fn save_parts(&self, ck: &mut Checkpoint) -> train::Result<()> {
         ck.insert_module("generator.", &self.generator)?;
         ck.insert_module("discriminator.", &self.discriminator)?;
         ck.insert_optimizer("opt_g.", &self.opt_g)?;
         ck.insert_optimizer("opt_d.", &self.opt_d)?;
-        ck.metadata.insert("model".into(), "toy_gan".into());
-        ck.metadata.insert("step".into(), self.step.to_string());
         ck.metadata.insert("target".into(), self.target.name());
-        Ok(ck)
+        Ok(())
     }
 
-    /// Restores a checkpoint written by [`ToyGan::checkpoint`].
-    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
-        if ck.metadata.get("model").map(String::as_str) != Some("toy_gan") {
-            return Err(Error::argument(
-                "toy_gan",
-                "checkpoint was not written by the toy_gan model",
-            ));
-        }
+    fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> train::Result<()> {
         ck.restore_module("generator.", &self.generator, &self.backend)?;
         ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
         ck.restore_optimizer("opt_g.", &mut self.opt_g, &self.backend)?;
         ck.restore_optimizer("opt_d.", &mut self.opt_d, &self.backend)?;
-        self.step = ck
-            .metadata
-            .get("step")
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::argument("toy_gan", "checkpoint has no step count"))?;
+        self.step = step;
         Ok(())
     }
 }
@@ -516,8 +515,7 @@ pub fn train<B: Backend>(
     };
     let mut gan = ToyGan::new(backend.clone(), opts, batch, lr, args.seed)?;
     if let Some(path) = &args.resume {
-        gan.restore(&Checkpoint::load(path)?)?;
-        eprintln!("resumed from {} at step {}", path.display(), gan.step);
+        train::resume(&mut gan, path)?;
     }
     let dir = run_dir("toy_gan", args.out.as_deref())?;
     let (target_mean, target_std) = gan.target.moments();
@@ -532,7 +530,12 @@ pub fn train<B: Backend>(
         &format!("toy GAN before training (step {})", gan.step),
         &dir.join("before.png"),
     )?;
-    let end = train_loop(&mut gan, total, args, &dir, args.sample_every.unwrap_or(0))?;
+    let end = train_loop(
+        &mut gan,
+        total,
+        &args.loop_options(args.sample_every.unwrap_or(0)),
+        &dir,
+    )?;
     plot_state(
         &gan,
         &format!("toy GAN after training (step {})", gan.step),
@@ -555,9 +558,10 @@ pub fn train<B: Backend>(
 
 impl<B: Backend> StepModel for ToyGan<B> {
     type Stats = ToyStepStats;
+    type Saved = ToyGan<B>;
 
-    fn steps_done(&self) -> u64 {
-        self.step
+    fn saved(&self) -> &ToyGan<B> {
+        self
     }
 
     fn train_step(&mut self) -> Result<ToyStepStats> {
@@ -590,15 +594,11 @@ impl<B: Backend> StepModel for ToyGan<B> {
     fn save_samples(&self, path: &Path) -> Result<()> {
         plot_state(self, &format!("toy GAN at step {}", self.step), path)
     }
-
-    fn checkpoint(&self) -> Result<Checkpoint> {
-        ToyGan::checkpoint(self)
-    }
 }
 
 /// Loss curves of D and G from the metrics log.
 pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
-    crate::run::plot_metrics(
+    train::plot_metrics(
         metrics,
         path,
         "toy 1-D GAN",

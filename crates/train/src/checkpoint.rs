@@ -1,0 +1,89 @@
+//! Checkpoints of whole models: save, restore and resume, written once for every model.
+
+use crate::{Error, Result};
+use nn::Checkpoint;
+use std::path::Path;
+
+/// A model that can be saved into one checkpoint and resumed from it.
+///
+/// A model writes and reads only its own parts (weights, optimizer state, counters);
+/// [`checkpoint_of`], [`restore`] and [`resume`] add and check what every model's
+/// checkpoint carries: the model's name and the step count.
+pub trait Checkpointed {
+    /// The model's name, recorded in its checkpoints; another model's are refused.
+    const MODEL: &'static str;
+    /// Steps trained so far.
+    fn steps_done(&self) -> u64;
+    /// Adds everything needed to resume (weights, optimizer state, counters) to `ck`.
+    fn save_parts(&self, ck: &mut Checkpoint) -> Result<()>;
+    /// Restores what [`Checkpointed::save_parts`] wrote, and the step count `step`.
+    fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> Result<()>;
+}
+
+/// Metadata key of the model name.
+pub const MODEL_KEY: &str = "model";
+/// Metadata key of the step count.
+pub const STEP_KEY: &str = "step";
+
+/// Everything needed to resume `model`.
+pub fn checkpoint_of<M: Checkpointed + ?Sized>(model: &M) -> Result<Checkpoint> {
+    let mut ck = Checkpoint::new();
+    model.save_parts(&mut ck)?;
+    ck.metadata.insert(MODEL_KEY.into(), M::MODEL.into());
+    ck.metadata
+        .insert(STEP_KEY.into(), model.steps_done().to_string());
+    Ok(ck)
+}
+
+/// Writes `model`'s checkpoint to `path` atomically.
+pub fn save<M: Checkpointed + ?Sized>(model: &M, path: &Path) -> Result<()> {
+    Ok(checkpoint_of(model)?.save(path)?)
+}
+
+/// The file a checkpoint came from, for messages.
+fn source(ck: &Checkpoint) -> String {
+    ck.source.clone().unwrap_or_else(|| "checkpoint".into())
+}
+
+/// Checks that `ck` is a checkpoint of `M` and restores `model` from it.
+pub fn restore<M: Checkpointed + ?Sized>(model: &mut M, ck: &Checkpoint) -> Result<()> {
+    check_model::<M>(ck)?;
+    let step = ck
+        .metadata
+        .get(STEP_KEY)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            Error::argument(
+                M::MODEL,
+                format!("{}: the checkpoint has no step count", source(ck)),
+            )
+        })?;
+    model.restore_parts(ck, step)
+}
+
+/// Checks that `ck` was written by model `M` (before any part of it is read).
+pub fn check_model<M: Checkpointed + ?Sized>(ck: &Checkpoint) -> Result<()> {
+    match ck.metadata.get(MODEL_KEY).map(String::as_str) {
+        Some(m) if m == M::MODEL => Ok(()),
+        found => Err(Error::argument(
+            M::MODEL,
+            format!(
+                "{}: checkpoint was not written by the {} model (it says {})",
+                source(ck),
+                M::MODEL,
+                found.unwrap_or("nothing")
+            ),
+        )),
+    }
+}
+
+/// Loads the checkpoint at `path` into `model` to continue its run, and says so.
+pub fn resume<M: Checkpointed + ?Sized>(model: &mut M, path: &Path) -> Result<()> {
+    restore(model, &Checkpoint::load(path)?)?;
+    eprintln!(
+        "resumed from {} at step {}",
+        path.display(),
+        model.steps_done()
+    );
+    Ok(())
+}

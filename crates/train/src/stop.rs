@@ -1,0 +1,30 @@
+//! Ctrl-C as a clean stop.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by Ctrl-C; the training loop saves a checkpoint and stops.
+#[derive(Clone)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// Installs the Ctrl-C handler (once per process; later calls share the flag).
+    pub fn install() -> Self {
+        static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+        let flag = FLAG
+            .get_or_init(|| {
+                let flag = Arc::new(AtomicBool::new(false));
+                let f = flag.clone();
+                // If a handler is already installed (embedding application), Ctrl-C keeps its behaviour.
+                let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+                flag
+            })
+            .clone();
+        StopFlag(flag)
+    }
+
+    /// Whether a stop was requested.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
