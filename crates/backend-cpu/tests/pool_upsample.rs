@@ -5,7 +5,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, assert_close32, data, dot, host, st};
-use tensor::{Backend, Pool2dGeom};
+use tensor::Pool2dGeom;
+use tensor::backend::ops::*;
 
 fn tf_dim(input: usize, k: usize, stride: usize, same: bool) -> (usize, usize) {
     if same {

@@ -7,9 +7,10 @@
 //! `write_buffer` just before the submit, which WebGPU orders before the
 //! submitted commands, so every dispatch sees its own slot.
 
-use crate::context::{Wgpu, lock};
+use crate::buffer_pool::WgpuStorage;
+use crate::context::Wgpu;
 use crate::pipeline::{Access, Kernel};
-use crate::pool::WgpuStorage;
+use crate::sync::{lock, scoped};
 use bytemuck::Pod;
 use tensor::Result;
 
@@ -273,7 +274,7 @@ impl Wgpu {
             )));
         }
         let inner = &self.inner;
-        let staging = crate::context::scoped(&inner.device, "allocating a readback buffer", || {
+        let staging = scoped(&inner.device, "allocating a readback buffer", || {
             inner.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("readback"),
                 size: bytes,

@@ -1,15 +1,31 @@
 //! Shader modules and compute pipelines, compiled once per device and cached.
 
-use crate::context::{Wgpu, lock, scoped};
+use crate::context::Wgpu;
+use crate::sync::{lock, scoped};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tensor::Result;
 
-/// A WGSL program: the concatenation of `parts` (shared helpers first).
+/// A WGSL program: the concatenation of `parts` (shared helpers first), then of
+/// the text each `generated` function returns (code generated from Rust tables,
+/// such as the elementwise op switches), built when the module is first compiled.
 pub(crate) struct Shader {
     pub name: &'static str,
     pub parts: &'static [&'static str],
+    pub generated: &'static [fn() -> String],
+}
+
+impl Shader {
+    /// The whole WGSL source.
+    pub fn source(&self) -> String {
+        let mut source: String = self.parts.concat();
+        for generate in self.generated {
+            source.push('\n');
+            source.push_str(&generate());
+        }
+        source
+    }
 }
 
 /// Helpers every shader may use (the flat index of a folded 2-D launch).
@@ -125,7 +141,7 @@ impl Wgpu {
         if let Some(m) = lock(&cache.modules).get(shader.name) {
             return Ok(m.clone());
         }
-        let source: String = shader.parts.concat();
+        let source = shader.source();
         let device = &self.inner.device;
         let what = format!("parsing shaders/{}.wgsl", shader.name);
         let module = scoped(device, &what, || {

@@ -6,8 +6,9 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::*;
+use tensor::backend::ops::*;
 use tensor::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
+    AdamStep, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
     ReduceOp, Shape, StridedLayout, UnaryOp,
 };
 

@@ -27,8 +27,9 @@ mod tensor;
 
 pub use autograd::{Gradients, is_grad_enabled, no_grad};
 pub use backend::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
-    ReduceOp, StridedLayout, UnaryOp,
+    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, ConvOps, Distribution,
+    ElementwiseOps, GatherOps, LayoutOps, LstmOps, MatmulDims, MatmulOps, OptimOps, Pool2dGeom,
+    PoolOps, RandomOps, ReduceOp, ReduceOps, SoftmaxOps, StorageOps, StridedLayout, UnaryOp,
 };
 pub use error::{Error, Result};
 pub use ops::{Padding, adam_step, axpby};

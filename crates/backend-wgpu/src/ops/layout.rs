@@ -1,15 +1,16 @@
-//! Strided copy, pad, concat, index_select and index_add (`shaders/layout.wgsl`).
+//! The layout family: strided copy, pad and concat (`shaders/layout.wgsl`).
 
 use super::{MAX_RANK, collapse, pack8, split_leading};
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::{Error, Result, StridedLayout};
+use tensor::{LayoutOps, Result, StridedLayout};
 
 static SHADER: Shader = Shader {
     name: "layout",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/layout.wgsl")],
+    generated: &[],
 };
 static STRIDED_COPY: Kernel = Kernel {
     shader: &SHADER,
@@ -25,16 +26,6 @@ static CONCAT_PART: Kernel = Kernel {
     shader: &SHADER,
     entry: "concat_part",
     storage: &[Read, ReadWrite],
-};
-static INDEX_SELECT: Kernel = Kernel {
-    shader: &SHADER,
-    entry: "index_select",
-    storage: &[Read, Read, ReadWrite],
-};
-static INDEX_ADD: Kernel = Kernel {
-    shader: &SHADER,
-    entry: "index_add",
-    storage: &[Read, Read, ReadWrite],
 };
 
 #[repr(C)]
@@ -67,17 +58,6 @@ struct ConcatParams {
     dst_col_offset: u32,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct IndexParams {
-    len: u32,
-    outer: u32,
-    axis_len: u32,
-    inner: u32,
-    n_idx: u32,
-    pos_base: u32,
-}
-
 /// Merges pad dimensions: dim `i + 1` folds into dim `i` when the box spans it
 /// entirely (`x_dims == out_dims`, offset 0); size-1 dims are dropped.
 fn collapse_pad(
@@ -105,12 +85,8 @@ fn collapse_pad(
     (xd, od, off)
 }
 
-impl Wgpu {
-    pub(crate) fn strided_copy_impl(
-        &self,
-        x: &WgpuStorage,
-        layout: &StridedLayout,
-    ) -> Result<WgpuStorage> {
+impl LayoutOps for Wgpu {
+    fn strided_copy(&self, x: &WgpuStorage, layout: &StridedLayout) -> Result<WgpuStorage> {
         let len: usize = layout.out_dims.iter().product();
         let out = self.alloc("strided_copy", len)?;
         let (dims, strides) = collapse(&layout.out_dims, &[&layout.strides]);
@@ -137,7 +113,7 @@ impl Wgpu {
         Ok(out)
     }
 
-    pub(crate) fn pad_impl(
+    fn pad(
         &self,
         x: &WgpuStorage,
         x_dims: &[usize],
@@ -164,7 +140,7 @@ impl Wgpu {
         Ok(out)
     }
 
-    pub(crate) fn concat_impl(
+    fn concat(
         &self,
         parts: &[&WgpuStorage],
         dims: &[Vec<usize>],
@@ -189,90 +165,6 @@ impl Wgpu {
             self.launch(&CONCAT_PART, &[], &params, &[part, &out], self.grid(n)?)?;
             col += src_cols;
         }
-        Ok(out)
-    }
-
-    fn check_indices(&self, op: &'static str, indices: &[usize], axis_len: usize) -> Result<()> {
-        if let Some(bad) = indices.iter().find(|&&i| i >= axis_len) {
-            return Err(Error::argument(
-                op,
-                format!("index {bad} out of range for an axis of length {axis_len}"),
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn index_select_impl(
-        &self,
-        x: &WgpuStorage,
-        outer: usize,
-        axis_len: usize,
-        inner: usize,
-        indices: &[usize],
-    ) -> Result<WgpuStorage> {
-        self.check_indices("index_select", indices, axis_len)?;
-        let len = outer * indices.len() * inner;
-        let out = self.alloc("index_select", len)?;
-        if len == 0 {
-            return Ok(out);
-        }
-        let idx: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
-        let idx = self.upload("index_select", &idx)?;
-        let params = IndexParams {
-            len: len as u32,
-            outer: outer as u32,
-            axis_len: axis_len as u32,
-            inner: inner as u32,
-            n_idx: indices.len() as u32,
-            pos_base: 0,
-        };
-        self.launch(
-            &INDEX_SELECT,
-            &[],
-            &params,
-            &[x, &idx, &out],
-            self.grid(len)?,
-        )?;
-        Ok(out)
-    }
-
-    pub(crate) fn index_add_impl(
-        &self,
-        dy: &WgpuStorage,
-        outer: usize,
-        axis_len: usize,
-        inner: usize,
-        indices: &[usize],
-    ) -> Result<WgpuStorage> {
-        self.check_indices("index_add", indices, axis_len)?;
-        let len = outer * axis_len * inner;
-        let out = self.alloc("index_add", len)?;
-        if len == 0 {
-            return Ok(out);
-        }
-        // CSR inverse of `indices`: row starts, then positions in ascending order.
-        let mut csr = vec![0u32; axis_len + 1 + indices.len()];
-        for &i in indices {
-            csr[i + 1] += 1;
-        }
-        for a in 0..axis_len {
-            csr[a + 1] += csr[a];
-        }
-        let mut next: Vec<u32> = csr[..axis_len].to_vec();
-        for (j, &i) in indices.iter().enumerate() {
-            csr[axis_len + 1 + next[i] as usize] = j as u32;
-            next[i] += 1;
-        }
-        let csr = self.upload("index_add", &csr)?;
-        let params = IndexParams {
-            len: len as u32,
-            outer: outer as u32,
-            axis_len: axis_len as u32,
-            inner: inner as u32,
-            n_idx: indices.len() as u32,
-            pos_base: (axis_len + 1) as u32,
-        };
-        self.launch(&INDEX_ADD, &[], &params, &[dy, &csr, &out], self.grid(len)?)?;
         Ok(out)
     }
 }

@@ -1,17 +1,15 @@
-//! Fused LSTM gate step, forward and backward (`shaders/lstm_gates.wgsl`).
+//! Fused LSTM gate step, forward and backward (`shaders/lstm.wgsl`).
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::Result;
+use tensor::{LstmOps, Result};
 
 static SHADER: Shader = Shader {
-    name: "lstm_gates",
-    parts: &[
-        COMMON_WGSL,
-        include_str!("../../../../shaders/lstm_gates.wgsl"),
-    ],
+    name: "lstm",
+    parts: &[COMMON_WGSL, include_str!("../../../../shaders/lstm.wgsl")],
+    generated: &[],
 };
 static FORWARD: Kernel = Kernel {
     shader: &SHADER,
@@ -32,8 +30,8 @@ struct LstmParams {
     forget_bias: f32,
 }
 
-impl Wgpu {
-    pub(crate) fn lstm_gates_impl(
+impl LstmOps for Wgpu {
+    fn lstm_gates(
         &self,
         gates: &WgpuStorage,
         c_prev: &WgpuStorage,
@@ -60,7 +58,7 @@ impl Wgpu {
         Ok((c, h))
     }
 
-    pub(crate) fn lstm_gates_backward_impl(
+    fn lstm_gates_backward(
         &self,
         gates: &WgpuStorage,
         c_prev: &WgpuStorage,

@@ -1,15 +1,18 @@
-//! Kernel launchers, one file per op family (each with its `shaders/*.wgsl`).
+//! Kernel launchers, one file per op family of `tensor::backend`, each with
+//! `impl <Family>Ops for Wgpu` and its `shaders/<family>.wgsl`.
 
-pub(crate) mod adam;
-pub(crate) mod conv2d;
+pub(crate) mod conv;
 pub(crate) mod elementwise;
+pub(crate) mod gather;
 pub(crate) mod layout;
 pub(crate) mod lstm;
 pub(crate) mod matmul;
-pub(crate) mod pool2d;
+pub(crate) mod optim;
+pub(crate) mod pool;
 pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod softmax;
+pub(crate) mod storage;
 
 /// Most dimensions an index-decoding kernel takes (after [`collapse`]).
 pub(crate) const MAX_RANK: usize = 8;

@@ -1,14 +1,15 @@
 //! Random fills (`shaders/random.wgsl`), identical to `tensor::random::sample`.
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::{Distribution, Result, random};
+use tensor::{Distribution, RandomOps, Result, random};
 
 static SHADER: Shader = Shader {
     name: "random",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/random.wgsl")],
+    generated: &[],
 };
 static RANDOM: Kernel = Kernel {
     shader: &SHADER,
@@ -27,13 +28,8 @@ struct RandomParams {
     b: f32,
 }
 
-impl Wgpu {
-    pub(crate) fn random_impl(
-        &self,
-        len: usize,
-        dist: Distribution,
-        seed: u64,
-    ) -> Result<WgpuStorage> {
+impl RandomOps for Wgpu {
+    fn random(&self, len: usize, dist: Distribution, seed: u64) -> Result<WgpuStorage> {
         if len > u32::MAX as usize {
             return Err(self.error(format!(
                 "random: {len} elements exceed the u32 counter of tensor::random"

@@ -1,15 +1,16 @@
 //! Sum / max / min over axes, and argmax (`shaders/reduce.wgsl`).
 
 use super::{MAX_RANK, collapse, contiguous_strides, pack8};
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::{ReduceOp, Result};
+use tensor::{ReduceOp, ReduceOps, Result, StorageOps};
 
 static SHADER: Shader = Shader {
     name: "reduce",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/reduce.wgsl")],
+    generated: &[],
 };
 static REDUCE_THREAD: Kernel = Kernel {
     shader: &SHADER,
@@ -72,8 +73,8 @@ fn split_axes(dims: &[usize], axes: &[usize]) -> (Group, Group) {
     ((kd, ks[0].clone()), (rd, rs[0].clone()))
 }
 
-impl Wgpu {
-    pub(crate) fn reduce_impl(
+impl ReduceOps for Wgpu {
+    fn reduce(
         &self,
         op: ReduceOp,
         x: &WgpuStorage,
@@ -116,7 +117,7 @@ impl Wgpu {
                 ReduceOp::Max => f32::NEG_INFINITY,
                 ReduceOp::Min => f32::INFINITY,
             };
-            return self.fill_impl(n_out, identity);
+            return self.fill(n_out, identity);
         }
         // A workgroup per output pays off when the reduction is long and either the
         // outputs are few or the reduced elements are contiguous (coalesced reads).
@@ -130,12 +131,7 @@ impl Wgpu {
         Ok(out)
     }
 
-    pub(crate) fn argmax_impl(
-        &self,
-        x: &WgpuStorage,
-        dims: &[usize],
-        axis: usize,
-    ) -> Result<WgpuStorage> {
+    fn argmax(&self, x: &WgpuStorage, dims: &[usize], axis: usize) -> Result<WgpuStorage> {
         let outer: usize = dims[..axis].iter().product();
         let inner: usize = dims[axis + 1..].iter().product();
         let len = outer * inner;

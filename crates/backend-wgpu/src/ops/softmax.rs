@@ -1,10 +1,10 @@
 //! Stable softmax and log-softmax over rows (`shaders/softmax.wgsl`).
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::Result;
+use tensor::{Result, SoftmaxOps};
 
 static SHADER: Shader = Shader {
     name: "softmax",
@@ -12,6 +12,7 @@ static SHADER: Shader = Shader {
         COMMON_WGSL,
         include_str!("../../../../shaders/softmax.wgsl"),
     ],
+    generated: &[],
 };
 static SOFTMAX_THREAD: Kernel = Kernel {
     shader: &SHADER,
@@ -35,14 +36,8 @@ struct SoftmaxParams {
 /// Rows at least this long get a workgroup each.
 const GROUP_MIN_COLS: usize = 64;
 
-impl Wgpu {
-    pub(crate) fn softmax_impl(
-        &self,
-        x: &WgpuStorage,
-        rows: usize,
-        cols: usize,
-        log: bool,
-    ) -> Result<WgpuStorage> {
+impl SoftmaxOps for Wgpu {
+    fn softmax(&self, x: &WgpuStorage, rows: usize, cols: usize, log: bool) -> Result<WgpuStorage> {
         let out = self.alloc("softmax", rows * cols)?;
         if rows * cols == 0 {
             return Ok(out);

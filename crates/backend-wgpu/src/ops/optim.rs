@@ -1,14 +1,15 @@
-//! In-place optimizer updates (`shaders/adam.wgsl`): the fused Adam step and `axpby`.
+//! In-place optimizer updates (`shaders/optim.wgsl`): the fused Adam step and `axpby`.
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::{AdamStep, Result};
+use tensor::{AdamStep, OptimOps, Result};
 
 static SHADER: Shader = Shader {
-    name: "adam",
-    parts: &[COMMON_WGSL, include_str!("../../../../shaders/adam.wgsl")],
+    name: "optim",
+    parts: &[COMMON_WGSL, include_str!("../../../../shaders/optim.wgsl")],
+    generated: &[],
 };
 static ADAM: Kernel = Kernel {
     shader: &SHADER,
@@ -40,10 +41,10 @@ struct AdamParams {
     epsilon: f32,
 }
 
-impl Wgpu {
+impl OptimOps for Wgpu {
     /// Updates `param`, `m` and `v` in place; a storage shared with another handle
     /// is copied first (clone-on-write), so no other tensor sees the change.
-    pub(crate) fn adam_step_impl(
+    fn adam_step(
         &self,
         param: &mut WgpuStorage,
         grad: &WgpuStorage,
@@ -66,7 +67,7 @@ impl Wgpu {
     }
 
     /// `y = a * y + b * x` in place; a shared `y` is copied first (clone-on-write).
-    pub(crate) fn axpby_impl(
+    fn axpby(
         &self,
         y: &mut WgpuStorage,
         a: f32,

@@ -1,20 +1,21 @@
-//! Conv2d forward and backward as implicit GEMMs (`shaders/conv2d.wgsl` on
+//! The conv family: conv2d forward and backward as implicit GEMMs (`shaders/conv.wgsl` on
 //! the tiled core `shaders/gemm.wgsl`).
 
 use super::matmul::GEMM_WGSL;
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
 use bytemuck::{Pod, Zeroable};
-use tensor::{Conv2dGeom, Result};
+use tensor::{Conv2dGeom, ConvOps, Result};
 
 static SHADER: Shader = Shader {
-    name: "conv2d",
+    name: "conv",
     parts: &[
         COMMON_WGSL,
-        include_str!("../../../../shaders/conv2d.wgsl"),
+        include_str!("../../../../shaders/conv.wgsl"),
         GEMM_WGSL,
     ],
+    generated: &[],
 };
 static CONV2D: Kernel = Kernel {
     shader: &SHADER,
@@ -47,7 +48,7 @@ struct ConvParams {
     out_w: u32,
 }
 
-/// Which product conv2d.wgsl computes (its `MODE` override).
+/// Which product conv.wgsl computes (its `MODE` override).
 #[derive(Clone, Copy)]
 enum Mode {
     Forward = 0,
@@ -88,7 +89,7 @@ impl Wgpu {
             ),
         };
         // vec4 loads read 4 channels of one pixel: x needs c % 4 == 0, dy and w
-        // need o % 4 == 0 (see conv2d.wgsl).
+        // need o % 4 == 0 (see conv.wgsl).
         let a_vec4 = match mode {
             Mode::BackwardInput => g.o.is_multiple_of(4),
             Mode::Forward | Mode::BackwardFilter => g.c.is_multiple_of(4),
@@ -127,17 +128,14 @@ impl Wgpu {
             }
         })
     }
+}
 
-    pub(crate) fn conv2d_impl(
-        &self,
-        x: &WgpuStorage,
-        w: &WgpuStorage,
-        g: &Conv2dGeom,
-    ) -> Result<WgpuStorage> {
+impl ConvOps for Wgpu {
+    fn conv2d(&self, x: &WgpuStorage, w: &WgpuStorage, g: &Conv2dGeom) -> Result<WgpuStorage> {
         self.conv_gemm(Mode::Forward, x, w, g)
     }
 
-    pub(crate) fn conv2d_backward_input_impl(
+    fn conv2d_backward_input(
         &self,
         dy: &WgpuStorage,
         w: &WgpuStorage,
@@ -146,7 +144,7 @@ impl Wgpu {
         self.conv_gemm(Mode::BackwardInput, dy, w, g)
     }
 
-    pub(crate) fn conv2d_backward_filter_impl(
+    fn conv2d_backward_filter(
         &self,
         x: &WgpuStorage,
         dy: &WgpuStorage,
