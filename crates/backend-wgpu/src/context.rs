@@ -1,7 +1,7 @@
 //! Opening a device: instance, adapter choice, limits and error capture.
 
 use crate::buffer_pool::BufferPool;
-use crate::launch::Pending;
+use crate::pending::Pending;
 use crate::pipeline::PipelineCache;
 use crate::sync::{describe_error, lock};
 use std::fmt;

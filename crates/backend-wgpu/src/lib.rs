@@ -25,6 +25,7 @@ mod buffer_pool;
 mod context;
 mod launch;
 mod ops;
+mod pending;
 mod pipeline;
 mod sync;
 

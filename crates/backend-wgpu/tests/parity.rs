@@ -133,6 +133,15 @@ fn unary_ops_match() {
         Sign,
         Recip,
     ];
+    // Every row of the op table (tensor::backend::elementwise) has a case here or
+    // below (Log, Sqrt on a positive domain).
+    let mut covered: Vec<u32> = ops.iter().chain(&[Log, Sqrt]).map(|op| op.code()).collect();
+    covered.sort();
+    covered.dedup();
+    assert_eq!(
+        covered,
+        (0..UnaryOp::NAMES.len() as u32).collect::<Vec<_>>()
+    );
     let n = 1037;
     for op in ops {
         parity!(format!("{op:?}"), assert_close, |b| {

@@ -5,7 +5,6 @@ use super::matmul::GEMM_WGSL;
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{Conv2dGeom, ConvOps, Result};
 
 static SHADER: Shader = Shader {
@@ -23,29 +22,29 @@ static CONV2D: Kernel = Kernel {
     storage: &[Read, Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ConvParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch_base: u32,
-    row_tile_base: u32,
-    splits: u32,
-    k_chunk: u32,
-    nb: u32,
-    h: u32,
-    w: u32,
-    c: u32,
-    kh: u32,
-    kw: u32,
-    o: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_top: u32,
-    pad_left: u32,
-    out_h: u32,
-    out_w: u32,
+params! {
+    struct ConvParams {
+        m: u32,
+        n: u32,
+        k: u32,
+        batch_base: u32,
+        row_tile_base: u32,
+        splits: u32,
+        k_chunk: u32,
+        nb: u32,
+        h: u32,
+        w: u32,
+        c: u32,
+        kh: u32,
+        kw: u32,
+        o: u32,
+        stride_h: u32,
+        stride_w: u32,
+        pad_top: u32,
+        pad_left: u32,
+        out_h: u32,
+        out_w: u32,
+    }
 }
 
 /// Which product conv.wgsl computes (its `MODE` override).
@@ -151,5 +150,13 @@ impl ConvOps for Wgpu {
         g: &Conv2dGeom,
     ) -> Result<WgpuStorage> {
         self.conv_gemm(Mode::BackwardFilter, x, dy, g)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::ConvParams>(&super::SHADER);
     }
 }

@@ -6,7 +6,6 @@ use super::{MAX_RANK, collapse, pack8, split_leading};
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{BinaryOp, BroadcastLayout, ElementwiseOps, Result, UnaryOp};
 
 static SHADER: Shader = Shader {
@@ -29,27 +28,27 @@ static BINARY: Kernel = Kernel {
     storage: &[Read, Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct UnaryParams {
-    len: u32,
-    op: u32,
-    p0: f32,
-    p1: f32,
+params! {
+    struct UnaryParams {
+        len: u32,
+        op: u32,
+        p0: f32,
+        p1: f32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct BinaryParams {
-    dims: [u32; MAX_RANK],
-    a_strides: [u32; MAX_RANK],
-    b_strides: [u32; MAX_RANK],
-    len: u32,
-    rank: u32,
-    op: u32,
-    a_offset: u32,
-    b_offset: u32,
-    y_offset: u32,
+params! {
+    struct BinaryParams {
+        dims: [u32; MAX_RANK],
+        a_strides: [u32; MAX_RANK],
+        b_strides: [u32; MAX_RANK],
+        len: u32,
+        rank: u32,
+        op: u32,
+        a_offset: u32,
+        b_offset: u32,
+        y_offset: u32,
+    }
 }
 
 impl ElementwiseOps for Wgpu {
@@ -94,5 +93,29 @@ impl ElementwiseOps for Wgpu {
             self.launch(&BINARY, &[], &params, &[a, b, &out], self.grid(inner_len)?)?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::UnaryParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::BinaryParams>(&super::SHADER);
+    }
+
+    /// `UnaryParams` with `p0` and `p1` swapped: the check must catch it.
+    struct SwappedUnaryParams;
+    impl crate::ops::params::Described for SwappedUnaryParams {
+        const NAME: &'static str = "UnaryParams";
+        fn fields() -> Vec<(&'static str, usize, usize)> {
+            vec![("len", 0, 4), ("op", 4, 4), ("p1", 8, 4), ("p0", 12, 4)]
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "UnaryParams (name, offset, size)")]
+    fn a_field_out_of_order_is_caught() {
+        crate::ops::params::check_against_wgsl::<SwappedUnaryParams>(&super::SHADER);
     }
 }

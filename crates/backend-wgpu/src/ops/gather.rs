@@ -3,7 +3,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{Error, GatherOps, Result};
 
 static SHADER: Shader = Shader {
@@ -23,15 +22,15 @@ static INDEX_ADD: Kernel = Kernel {
     storage: &[Read, Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct IndexParams {
-    len: u32,
-    outer: u32,
-    axis_len: u32,
-    inner: u32,
-    n_idx: u32,
-    pos_base: u32,
+params! {
+    struct IndexParams {
+        len: u32,
+        outer: u32,
+        axis_len: u32,
+        inner: u32,
+        n_idx: u32,
+        pos_base: u32,
+    }
 }
 
 impl Wgpu {
@@ -119,5 +118,13 @@ impl GatherOps for Wgpu {
         };
         self.launch(&INDEX_ADD, &[], &params, &[dy, &csr, &out], self.grid(len)?)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::IndexParams>(&super::SHADER);
     }
 }

@@ -4,7 +4,6 @@ use super::{MAX_RANK, collapse, pack8, split_leading};
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{LayoutOps, Result, StridedLayout};
 
 static SHADER: Shader = Shader {
@@ -28,34 +27,34 @@ static CONCAT_PART: Kernel = Kernel {
     storage: &[Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct StridedParams {
-    dims: [u32; MAX_RANK],
-    strides: [u32; MAX_RANK],
-    len: u32,
-    rank: u32,
-    offset: u32,
-    y_offset: u32,
+params! {
+    struct StridedParams {
+        dims: [u32; MAX_RANK],
+        strides: [u32; MAX_RANK],
+        len: u32,
+        rank: u32,
+        offset: u32,
+        y_offset: u32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct PadParams {
-    x_dims: [u32; MAX_RANK],
-    out_dims: [u32; MAX_RANK],
-    offsets: [u32; MAX_RANK],
-    len: u32,
-    rank: u32,
+params! {
+    struct PadParams {
+        x_dims: [u32; MAX_RANK],
+        out_dims: [u32; MAX_RANK],
+        offsets: [u32; MAX_RANK],
+        len: u32,
+        rank: u32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ConcatParams {
-    len: u32,
-    src_cols: u32,
-    dst_cols: u32,
-    dst_col_offset: u32,
+params! {
+    struct ConcatParams {
+        len: u32,
+        src_cols: u32,
+        dst_cols: u32,
+        dst_col_offset: u32,
+    }
 }
 
 /// Merges pad dimensions: dim `i + 1` folds into dim `i` when the box spans it
@@ -181,5 +180,15 @@ mod tests {
         // A box that is partial in the last dim cannot merge it.
         let (xd, od, off) = collapse_pad(&[2, 3], &[2, 5], &[0, 1]);
         assert_eq!((xd, od, off), (vec![2, 3], vec![2, 5], vec![0, 1]));
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::StridedParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::PadParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::ConcatParams>(&super::SHADER);
     }
 }

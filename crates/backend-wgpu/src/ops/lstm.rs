@@ -3,7 +3,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{LstmOps, Result};
 
 static SHADER: Shader = Shader {
@@ -22,12 +21,12 @@ static BACKWARD: Kernel = Kernel {
     storage: &[Read, Read, Read, Read, ReadWrite, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct LstmParams {
-    len: u32,
-    hidden: u32,
-    forget_bias: f32,
+params! {
+    struct LstmParams {
+        len: u32,
+        hidden: u32,
+        forget_bias: f32,
+    }
 }
 
 impl LstmOps for Wgpu {
@@ -84,5 +83,13 @@ impl LstmOps for Wgpu {
             self.grid(len)?,
         )?;
         Ok((d_gates, d_c_prev))
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::LstmParams>(&super::SHADER);
     }
 }

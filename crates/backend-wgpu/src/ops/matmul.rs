@@ -3,7 +3,7 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Pod;
 use tensor::{MatmulDims, MatmulOps, ReduceOps, Result, StorageOps};
 
 /// The tiled GEMM core that matmul and conv2d share.
@@ -28,18 +28,18 @@ static MATMUL: Kernel = Kernel {
     storage: &[Read, Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct MatmulParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch_base: u32,
-    row_tile_base: u32,
-    splits: u32,
-    k_chunk: u32,
-    a_batch_stride: u32,
-    b_batch_stride: u32,
+params! {
+    struct MatmulParams {
+        m: u32,
+        n: u32,
+        k: u32,
+        batch_base: u32,
+        row_tile_base: u32,
+        splits: u32,
+        k_chunk: u32,
+        a_batch_stride: u32,
+        b_batch_stride: u32,
+    }
 }
 
 /// One launch of the GEMM core: where its grid starts and how k is split.
@@ -189,5 +189,13 @@ mod tests {
         assert!(splits > 1 && splits <= 64, "{splits}");
         assert_eq!(chunk % 16, 0);
         assert!(splits * chunk >= 25_088 && (splits - 1) * chunk < 25_088);
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::MatmulParams>(&super::SHADER);
     }
 }

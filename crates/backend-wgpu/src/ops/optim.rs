@@ -3,7 +3,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{AdamStep, OptimOps, Result};
 
 static SHADER: Shader = Shader {
@@ -23,22 +22,22 @@ static AXPBY: Kernel = Kernel {
     storage: &[ReadWrite, Read],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct AxpbyParams {
-    len: u32,
-    a: f32,
-    b: f32,
+params! {
+    struct AxpbyParams {
+        len: u32,
+        a: f32,
+        b: f32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct AdamParams {
-    len: u32,
-    lr_t: f32,
-    beta1: f32,
-    beta2: f32,
-    epsilon: f32,
+params! {
+    struct AdamParams {
+        len: u32,
+        lr_t: f32,
+        beta1: f32,
+        beta2: f32,
+        epsilon: f32,
+    }
 }
 
 impl OptimOps for Wgpu {
@@ -82,5 +81,14 @@ impl OptimOps for Wgpu {
             b,
         };
         self.launch(&AXPBY, &[], &params, &[y, x], self.grid(len)?)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::AxpbyParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::AdamParams>(&super::SHADER);
     }
 }

@@ -4,7 +4,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{Pool2dGeom, PoolOps, Result};
 
 static SHADER: Shader = Shader {
@@ -46,22 +45,22 @@ static UPSAMPLE_BACKWARD: Kernel = Kernel {
 /// Largest input whose flat indices are all exact in f32 (the argmax format).
 const MAX_EXACT_INDEX: usize = 1 << 24;
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct PoolParams {
-    len: u32,
-    n: u32,
-    h: u32,
-    w: u32,
-    c: u32,
-    kh: u32,
-    kw: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_top: u32,
-    pad_left: u32,
-    out_h: u32,
-    out_w: u32,
+params! {
+    struct PoolParams {
+        len: u32,
+        n: u32,
+        h: u32,
+        w: u32,
+        c: u32,
+        kh: u32,
+        kw: u32,
+        stride_h: u32,
+        stride_w: u32,
+        pad_top: u32,
+        pad_left: u32,
+        out_h: u32,
+        out_w: u32,
+    }
 }
 
 fn params(g: &Pool2dGeom, len: usize) -> PoolParams {
@@ -195,5 +194,13 @@ impl PoolOps for Wgpu {
             &g,
             len,
         )
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::PoolParams>(&super::SHADER);
     }
 }

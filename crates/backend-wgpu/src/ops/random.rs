@@ -3,7 +3,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{Distribution, RandomOps, Result, random};
 
 static SHADER: Shader = Shader {
@@ -17,15 +16,15 @@ static RANDOM: Kernel = Kernel {
     storage: &[ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct RandomParams {
-    len: u32,
-    kind: u32,
-    key0: u32,
-    key1: u32,
-    a: f32,
-    b: f32,
+params! {
+    struct RandomParams {
+        len: u32,
+        kind: u32,
+        key0: u32,
+        key1: u32,
+        a: f32,
+        b: f32,
+    }
 }
 
 impl RandomOps for Wgpu {
@@ -51,5 +50,13 @@ impl RandomOps for Wgpu {
         };
         self.launch(&RANDOM, &[], &params, &[&out], self.grid(len)?)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::RandomParams>(&super::SHADER);
     }
 }

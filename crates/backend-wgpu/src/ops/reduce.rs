@@ -4,7 +4,6 @@ use super::{MAX_RANK, collapse, contiguous_strides, pack8};
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{ReduceOp, ReduceOps, Result, StorageOps};
 
 static SHADER: Shader = Shader {
@@ -28,26 +27,26 @@ static ARGMAX: Kernel = Kernel {
     storage: &[Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ReduceParams {
-    kept_dims: [u32; MAX_RANK],
-    kept_strides: [u32; MAX_RANK],
-    red_dims: [u32; MAX_RANK],
-    red_strides: [u32; MAX_RANK],
-    n_out: u32,
-    kept_rank: u32,
-    red_rank: u32,
-    red_len: u32,
-    op: u32,
+params! {
+    struct ReduceParams {
+        kept_dims: [u32; MAX_RANK],
+        kept_strides: [u32; MAX_RANK],
+        red_dims: [u32; MAX_RANK],
+        red_strides: [u32; MAX_RANK],
+        n_out: u32,
+        kept_rank: u32,
+        red_rank: u32,
+        red_len: u32,
+        op: u32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ArgmaxParams {
-    len: u32,
-    axis_len: u32,
-    inner: u32,
+params! {
+    struct ArgmaxParams {
+        len: u32,
+        axis_len: u32,
+        inner: u32,
+    }
 }
 
 /// Reductions at least this long get a workgroup per output.
@@ -169,5 +168,14 @@ mod tests {
         let ((kd, _), (rd, rs)) = split_axes(&[3, 4], &[0, 1]);
         assert!(kd.is_empty());
         assert_eq!((rd, rs), (vec![12], vec![1]));
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::ReduceParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::ArgmaxParams>(&super::SHADER);
     }
 }

@@ -3,7 +3,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{Result, SoftmaxOps};
 
 static SHADER: Shader = Shader {
@@ -25,12 +24,12 @@ static SOFTMAX_GROUP: Kernel = Kernel {
     storage: &[Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct SoftmaxParams {
-    rows: u32,
-    cols: u32,
-    log_out: u32,
+params! {
+    struct SoftmaxParams {
+        rows: u32,
+        cols: u32,
+        log_out: u32,
+    }
 }
 
 /// Rows at least this long get a workgroup each.
@@ -54,5 +53,13 @@ impl SoftmaxOps for Wgpu {
             self.launch(&SOFTMAX_THREAD, &[], &params, &[x, &out], self.grid(rows)?)?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::SoftmaxParams>(&super::SHADER);
     }
 }

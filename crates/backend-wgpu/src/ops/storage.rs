@@ -3,7 +3,6 @@
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use bytemuck::{Pod, Zeroable};
 use tensor::{Result, StorageOps};
 
 static SHADER: Shader = Shader {
@@ -20,11 +19,11 @@ static FILL: Kernel = Kernel {
     storage: &[ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct FillParams {
-    len: u32,
-    value: f32,
+params! {
+    struct FillParams {
+        len: u32,
+        value: f32,
+    }
 }
 
 impl StorageOps for Wgpu {
@@ -50,5 +49,13 @@ impl StorageOps for Wgpu {
         };
         self.launch(&FILL, &[], &params, &[&out], self.grid(len)?)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::FillParams>(&super::SHADER);
     }
 }
