@@ -157,7 +157,7 @@ fn pack_params(values: &[f32]) -> [f32; MAX_UNARY_PARAMS] {
 
 /// Writes one `case` of a generated WGSL switch.
 fn wgsl_case(out: &mut String, code: usize, name: &str, lets: &[(&str, String)], expr: &str) {
-    let _ = write!(out, "        case {code}u: {{ // {name}\n");
+    let _ = writeln!(out, "        case {code}u: {{ // {name}");
     for (new, old) in lets {
         if *new != old.as_str() {
             let _ = writeln!(out, "            let {new} = {old};");

@@ -74,7 +74,7 @@ pub trait PoolOps: LayoutOps + ReduceOps {
 
 /// Nearest upsampling as one strided copy: the output `[n, h*sh, w*sw, c]` is the
 /// view `[n, h, sh, w, sw, c]` of `x` with stride 0 on the two repeat axes.
-pub fn upsample_nearest2d_by_copy<B: LayoutOps + ?Sized>(
+pub fn upsample_nearest2d_by_copy<B: LayoutOps>(
     backend: &B,
     x: &B::Storage,
     dims: [usize; 4],
@@ -93,7 +93,7 @@ pub fn upsample_nearest2d_by_copy<B: LayoutOps + ?Sized>(
 /// The backward of nearest upsampling as one reduction: `dy` `[n, h*sh, w*sw, c]`
 /// is, unchanged in memory, `[n, h, sh, w, sw, c]`; summing axes 2 and 4 leaves
 /// `[n, h, 1, w, 1, c]`, the input's shape.
-pub fn upsample_nearest2d_backward_by_reduce<B: ReduceOps + ?Sized>(
+pub fn upsample_nearest2d_backward_by_reduce<B: ReduceOps>(
     backend: &B,
     dy: &B::Storage,
     dims: [usize; 4],
