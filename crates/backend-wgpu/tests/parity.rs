@@ -132,6 +132,7 @@ fn unary_ops_match() {
         InRange(-0.5, 0.5),
         Sign,
         Recip,
+        Softplus,
     ];
     // Every row of the op table (tensor::backend::elementwise) has a case here or
     // below (Log, Sqrt on a positive domain).

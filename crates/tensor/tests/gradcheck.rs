@@ -127,6 +127,7 @@ fn unary_ops() {
     check("leaky_relu", x(), |t| t[0].leaky_relu(0.2));
     check("sigmoid", x(), |t| t[0].sigmoid());
     check("tanh", x(), |t| t[0].tanh());
+    check("softplus", x(), |t| t[0].softplus());
 }
 
 #[test]

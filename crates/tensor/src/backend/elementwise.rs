@@ -369,6 +369,10 @@ unary_table! {
     /// 1 where `lo <= x <= hi`, else 0 (the mask of a clamp's backward).
     InRange(lo, hi) "in_range" => |x| indicator(lo <= x && x <= hi),
         wgsl: "select(0.0, 1.0, x >= lo && x <= hi)";
+    /// `ln(1 + e^x)`, as `max(x, 0) + ln(1 + e^-|x|)` so it neither overflows for
+    /// large x nor loses the tail for very negative x.
+    Softplus "softplus" => |x| x.max(0.0) + (-x.abs()).exp().ln_1p(),
+        wgsl: "max(x, 0.0) + select(log(1.0 + exp(-abs(x))), exp(-abs(x)), exp(-abs(x)) < 1e-4)";
     /// Sign of x: -1, 0 or 1 (NaN stays NaN).
     Sign "sign" => |x| sign(x),
         wgsl: "select(select(select(x, 0.0, x == 0.0), -1.0, x < 0.0), 1.0, x > 0.0)";
@@ -511,6 +515,11 @@ mod tests {
         assert_eq!(GtScalar(1.0).eval(1.0), 0.0);
         assert_eq!(InRange(0.0, 1.0).eval(1.0), 1.0);
         assert_eq!(InRange(0.0, 1.0).eval(1.5), 0.0);
+        // ln 2 and ln(1 + e) = 1.313261687518...; far out, x itself and e^x.
+        assert!((Softplus.eval(0.0) - std::f32::consts::LN_2).abs() < 1e-7);
+        assert!((Softplus.eval(1.0) - 1.313_261_7).abs() < 1e-6);
+        assert_eq!(Softplus.eval(100.0), 100.0);
+        assert!((Softplus.eval(-20.0) - 2.061_153_6e-9).abs() < 1e-15);
         assert_eq!(Sign.eval(-2.0), -1.0);
         assert_eq!(Sign.eval(-0.0), 0.0);
         assert_eq!(BinaryOp::Pow.eval(2.0, 3.0), 8.0);

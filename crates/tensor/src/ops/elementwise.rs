@@ -157,6 +157,11 @@ impl<B: Backend> Tensor<B> {
     pub fn tanh(&self) -> Result<Self> {
         self.unary(UnaryOp::Tanh)
     }
+
+    /// `ln(1 + e^x)`, a smooth ReLU; its derivative is `sigmoid(x)`.
+    pub fn softplus(&self) -> Result<Self> {
+        self.unary(UnaryOp::Softplus)
+    }
 }
 
 fn unary_backward<B: Backend>(
@@ -187,6 +192,7 @@ fn unary_backward<B: Backend>(
             g.mul(&d)?
         }
         UnaryOp::Tanh => g.mul(&out.square()?.neg()?.add_scalar(1.0)?)?,
+        UnaryOp::Softplus => g.mul(&x.sigmoid()?)?,
         UnaryOp::Powf(p) => g.mul(&x.powf(p - 1.0)?.mul_scalar(p)?)?,
         UnaryOp::AddScalar(_) => g.clone(),
         UnaryOp::MulScalar(c) => g.mul_scalar(c)?,
