@@ -33,6 +33,7 @@ mod optim;
 mod pool;
 mod random;
 mod reduce;
+mod resize;
 mod softmax;
 mod storage;
 

@@ -781,6 +781,39 @@ fn upsample_matches() {
     }
 }
 
+#[test]
+fn resize_bilinear_matches() {
+    for (dims, oh, ow) in [
+        ([2, 5, 7, 3], 9, 4),
+        ([1, 3, 3, 1], 7, 5),
+        ([1, 7, 5, 2], 3, 2),
+        ([1, 1, 1, 1], 1, 3),
+        ([1, 4, 6, 4], 4, 6),
+    ] {
+        let n: usize = dims.iter().product();
+        let m = dims[0] * oh * ow * dims[3];
+        parity!(
+            format!("resize_bilinear {dims:?} -> ({oh}, {ow})"),
+            assert_close,
+            |b| {
+                let x = data(n, 34, -1.0, 1.0);
+                down(b, &b.resize_bilinear(&up(b, &x), dims, oh, ow).unwrap(), m)
+            }
+        );
+        parity!(
+            format!("resize_bilinear_backward {dims:?} -> ({oh}, {ow})"),
+            assert_close,
+            |b| {
+                let dy = data(m, 35, -1.0, 1.0);
+                let dx = b
+                    .resize_bilinear_backward(&up(b, &dy), dims, oh, ow)
+                    .unwrap();
+                down(b, &dx, n)
+            }
+        );
+    }
+}
+
 // ------------------------------------------------------------------ fused ops
 
 #[test]

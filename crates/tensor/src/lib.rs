@@ -39,7 +39,8 @@ pub use autograd::{Gradients, is_grad_enabled, no_grad};
 pub use backend::{
     AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, ConvOps, Distribution,
     ElementwiseOps, GatherOps, LayoutOps, LstmOps, MatmulDims, MatmulOps, OptimOps, Pool2dGeom,
-    PoolOps, RandomOps, ReduceOp, ReduceOps, SoftmaxOps, StorageOps, StridedLayout, UnaryOp,
+    PoolOps, RandomOps, ReduceOp, ReduceOps, ResizeOps, SoftmaxOps, StorageOps, StridedLayout,
+    UnaryOp,
 };
 pub use error::{Error, Result};
 pub use ops::{Padding, adam_step, axpby};

@@ -315,6 +315,15 @@ fn pooling_and_upsampling() {
 }
 
 #[test]
+fn bilinear_resize_up_down_and_mixed() {
+    let x = || one(values(2 * 3 * 5 * 2, 53), &[2, 3, 5, 2]);
+    check("resize up", x(), |t| t[0].resize_bilinear(7, 11));
+    check("resize down", x(), |t| t[0].resize_bilinear(2, 3));
+    check("resize mixed", x(), |t| t[0].resize_bilinear(5, 2));
+    check("resize to 1x1", x(), |t| t[0].resize_bilinear(1, 1));
+}
+
+#[test]
 fn gather_and_dropout() {
     check("index_select rows", one(values(12, 61), &[4, 3]), |t| {
         t[0].index_select(0, &[2, 0, 2, 3])

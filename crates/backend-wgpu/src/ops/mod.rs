@@ -39,6 +39,7 @@ pub(crate) mod params;
 pub(crate) mod pool;
 pub(crate) mod random;
 pub(crate) mod reduce;
+pub(crate) mod resize;
 pub(crate) mod softmax;
 pub(crate) mod storage;
 

@@ -22,6 +22,7 @@
 //! | matmul | [`MatmulOps`] | `matmul` |
 //! | conv | [`ConvOps`] | `conv2d` and its two backwards |
 //! | pool | [`PoolOps`] | max / average pooling and nearest upsampling, with backwards |
+//! | resize | [`ResizeOps`] | bilinear resizing (TensorFlow semantics) and its backward |
 //! | gather | [`GatherOps`] | `index_select`, `index_add` |
 //! | lstm | [`LstmOps`] | `lstm_gates` and its backward |
 //! | random | [`RandomOps`] | `random` |
@@ -46,6 +47,7 @@ mod optim;
 mod pool;
 mod random;
 mod reduce;
+mod resize;
 mod softmax;
 mod storage;
 
@@ -64,6 +66,7 @@ pub use pool::{
 };
 pub use random::{Distribution, RandomOps};
 pub use reduce::{ReduceOp, ReduceOps};
+pub use resize::{ResizeOps, bilinear_taps};
 pub use softmax::SoftmaxOps;
 pub use storage::StorageOps;
 
@@ -72,7 +75,7 @@ pub use storage::StorageOps;
 pub mod ops {
     pub use super::{
         Backend, ConvOps, ElementwiseOps, GatherOps, LayoutOps, LstmOps, MatmulOps, OptimOps,
-        PoolOps, RandomOps, ReduceOps, SoftmaxOps, StorageOps,
+        PoolOps, RandomOps, ReduceOps, ResizeOps, SoftmaxOps, StorageOps,
     };
 }
 
@@ -89,6 +92,7 @@ pub trait Backend:
     + MatmulOps
     + ConvOps
     + PoolOps
+    + ResizeOps
     + GatherOps
     + LstmOps
     + RandomOps
@@ -105,6 +109,7 @@ impl<T> Backend for T where
         + MatmulOps
         + ConvOps
         + PoolOps
+        + ResizeOps
         + GatherOps
         + LstmOps
         + RandomOps

@@ -9,6 +9,7 @@ mod matmul;
 mod optim;
 mod pool;
 mod reduce;
+mod resize;
 mod softmax;
 
 pub use conv::Padding;
