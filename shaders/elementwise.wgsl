@@ -1,24 +1,6 @@
-// Elementwise kernels: fill, unary ops with parameters, broadcasting binary ops.
+// Elementwise kernels: unary ops with parameters, broadcasting binary ops.
 //
-// One invocation per output element. Op codes match ops/elementwise.rs.
-
-// ---------------------------------------------------------------- fill
-
-struct FillParams {
-    len: u32,
-    value: f32,
-}
-
-@group(0) @binding(0) var<uniform> fill_p: FillParams;
-@group(0) @binding(1) var<storage, read_write> fill_out: array<f32>;
-
-@compute @workgroup_size(WG)
-fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < fill_p.len) {
-        fill_out[i] = fill_p.value;
-    }
-}
+// One invocation per output element. The op switches are generated (see below).
 
 // ---------------------------------------------------------------- shared math
 
@@ -93,29 +75,8 @@ struct UnaryParams {
 @group(0) @binding(1) var<storage, read> un_x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> un_y: array<f32>;
 
-fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 {
-    switch op {
-        case 0u: { return -x; }
-        case 1u: { return abs(x); }
-        case 2u: { return exp(x); }
-        case 3u: { return log(x); }
-        case 4u: { return sqrt(x); }
-        case 5u: { return 1.0 / x; }
-        case 6u: { return x * x; }
-        case 7u: { return select(x, 0.0, x < 0.0); }
-        case 8u: { return select(p0 * x, x, x > 0.0); }
-        case 9u: { return sigmoid(x); }
-        case 10u: { return tanh_safe(x); }
-        case 11u: { return pow_ieee(x, p0); }
-        case 12u: { return x + p0; }
-        case 13u: { return x * p0; }
-        case 14u: { return min(max(x, p0), p1); }
-        case 15u: { return select(0.0, 1.0, x > p0); }
-        case 16u: { return select(0.0, 1.0, x >= p0 && x <= p1); }
-        case 17u: { return select(select(select(x, 0.0, x == 0.0), -1.0, x < 0.0), 1.0, x > 0.0); }
-        default: { return x; }
-    }
-}
+// fn unary_op(op: u32, x: f32, p0: f32, p1: f32) -> f32 is generated from the op
+// table in crates/tensor/src/backend/elementwise.rs (UnaryOp::wgsl_function).
 
 @compute @workgroup_size(WG)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -147,21 +108,8 @@ struct BinaryParams {
 @group(0) @binding(2) var<storage, read> bin_b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> bin_y: array<f32>;
 
-fn binary_op(op: u32, a: f32, b: f32) -> f32 {
-    switch op {
-        case 0u: { return a + b; }
-        case 1u: { return a - b; }
-        case 2u: { return a * b; }
-        case 3u: { return a / b; }
-        case 4u: { return pow_ieee(a, b); }
-        case 5u: { return select(a, b, b > a); }
-        case 6u: { return select(a, b, b < a); }
-        case 7u: { return select(0.0, 1.0, a == b); }
-        case 8u: { return select(0.0, 1.0, a > b); }
-        case 9u: { return select(0.0, 1.0, a >= b); }
-        default: { return a; }
-    }
-}
+// fn binary_op(op: u32, a: f32, b: f32) -> f32 is generated from the same table
+// (BinaryOp::wgsl_function).
 
 @compute @workgroup_size(WG)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

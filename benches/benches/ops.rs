@@ -7,7 +7,8 @@ use backend_cpu::Cpu;
 use backend_wgpu::Wgpu;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use tensor::{Backend, Padding, Tensor};
+use tensor::backend::ops::*;
+use tensor::{Padding, Tensor};
 
 fn gpu() -> Option<Wgpu> {
     match Wgpu::new() {

@@ -7,7 +7,8 @@ use backend_wgpu::Wgpu;
 use criterion::{Criterion, criterion_group, criterion_main};
 use models::acgan::{Acgan, AcganConfig};
 use models::gan::{Gan, GanConfig, PIXELS};
-use tensor::{Backend, Tensor};
+use tensor::Tensor;
+use tensor::backend::ops::*;
 
 fn gan_step<B: Backend>(c: &mut Criterion, be: B, label: &str) {
     let mut gan = Gan::new(be.clone(), GanConfig::default()).unwrap();

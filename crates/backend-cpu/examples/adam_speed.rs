@@ -4,7 +4,8 @@
 //! `RAYON_NUM_THREADS=1` for one thread). A quick check, not a benchmark suite.
 
 use backend_cpu::Cpu;
-use tensor::{AdamStep, Backend};
+use tensor::AdamStep;
+use tensor::backend::ops::*;
 
 #[path = "timing/mod.rs"]
 mod timing;

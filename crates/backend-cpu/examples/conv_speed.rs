@@ -5,7 +5,8 @@
 //! A quick check while tuning `src/conv.rs`, not a benchmark suite.
 
 use backend_cpu::Cpu;
-use tensor::{Backend, Conv2dGeom};
+use tensor::Conv2dGeom;
+use tensor::backend::ops::*;
 
 #[path = "timing/mod.rs"]
 mod timing;

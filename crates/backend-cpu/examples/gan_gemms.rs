@@ -6,7 +6,8 @@
 //! `src/matmul.rs` for the thin products of small batches.
 
 use backend_cpu::Cpu;
-use tensor::{Backend, MatmulDims};
+use tensor::MatmulDims;
+use tensor::backend::ops::*;
 
 #[path = "timing/mod.rs"]
 mod timing;

@@ -6,7 +6,8 @@
 //! used to pick `GEMM_PAR_WORK` in `src/matmul.rs`.
 
 use backend_cpu::Cpu;
-use tensor::{Backend, MatmulDims};
+use tensor::MatmulDims;
+use tensor::backend::ops::*;
 
 #[path = "timing/mod.rs"]
 mod timing;

@@ -7,11 +7,12 @@
 //! spread over threads; whole images also keep the backward-input scatter of one
 //! block from touching another block's pixels.
 
-use crate::check_len;
 use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, parallelism_for};
+use crate::{Cpu, check_len};
 use gemm::Parallelism;
 use rayon::prelude::*;
-use tensor::{Conv2dGeom, Result};
+use std::sync::Arc;
+use tensor::{Conv2dGeom, ConvOps, Result};
 
 /// Target size of one block's im2col buffer, in elements (4 MB of f32).
 const COLS_BUDGET: usize = 1 << 20;
@@ -376,6 +377,35 @@ pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> R
         }
     }
     Ok(dw)
+}
+
+impl ConvOps for Cpu {
+    fn conv2d(
+        &self,
+        x: &Self::Storage,
+        w: &Self::Storage,
+        g: &Conv2dGeom,
+    ) -> Result<Self::Storage> {
+        conv2d(x, w, g).map(Arc::new)
+    }
+
+    fn conv2d_backward_input(
+        &self,
+        dy: &Self::Storage,
+        w: &Self::Storage,
+        g: &Conv2dGeom,
+    ) -> Result<Self::Storage> {
+        conv2d_backward_input(dy, w, g).map(Arc::new)
+    }
+
+    fn conv2d_backward_filter(
+        &self,
+        x: &Self::Storage,
+        dy: &Self::Storage,
+        g: &Conv2dGeom,
+    ) -> Result<Self::Storage> {
+        conv2d_backward_filter(x, dy, g).map(Arc::new)
+    }
 }
 
 #[cfg(test)]

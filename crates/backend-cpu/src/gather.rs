@@ -1,8 +1,9 @@
 //! Gathering rows along an axis (embedding lookups, one-hot via an identity) and
 //! the scatter-add that is its backward.
 
-use crate::{check_len, cpu_error};
-use tensor::Result;
+use crate::{Cpu, check_len, cpu_error};
+use std::sync::Arc;
+use tensor::{GatherOps, Result};
 
 fn check_indices(op: &str, indices: &[usize], axis_len: usize) -> Result<()> {
     match indices.iter().find(|&&i| i >= axis_len) {
@@ -61,4 +62,28 @@ pub(crate) fn index_add(
         }
     }
     Ok(out)
+}
+
+impl GatherOps for Cpu {
+    fn index_select(
+        &self,
+        x: &Self::Storage,
+        outer: usize,
+        axis_len: usize,
+        inner: usize,
+        indices: &[usize],
+    ) -> Result<Self::Storage> {
+        index_select(x, outer, axis_len, inner, indices).map(Arc::new)
+    }
+
+    fn index_add(
+        &self,
+        dy: &Self::Storage,
+        outer: usize,
+        axis_len: usize,
+        inner: usize,
+        indices: &[usize],
+    ) -> Result<Self::Storage> {
+        index_add(dy, outer, axis_len, inner, indices).map(Arc::new)
+    }
 }

@@ -4,9 +4,10 @@
 //! which shrinks a view to as few dimensions as possible, and [`Odometer`], which
 //! walks the outer dimensions so the innermost one can be a tight loop.
 
-use crate::{PAR_CHUNK, PAR_THRESHOLD, check_len, cpu_error};
+use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, check_len, cpu_error};
 use rayon::prelude::*;
-use tensor::{Result, StridedLayout};
+use std::sync::Arc;
+use tensor::{LayoutOps, Result, StridedLayout};
 
 /// Merges adjacent dimensions that are laid out contiguously with respect to each
 /// other in every one of `N` operands, and drops dimensions of size 1.
@@ -264,6 +265,33 @@ pub(crate) fn concat(
         }
     }
     Ok(out)
+}
+
+impl LayoutOps for Cpu {
+    fn strided_copy(&self, x: &Self::Storage, layout: &StridedLayout) -> Result<Self::Storage> {
+        strided_copy(x, layout).map(Arc::new)
+    }
+
+    fn pad(
+        &self,
+        x: &Self::Storage,
+        x_dims: &[usize],
+        out_dims: &[usize],
+        offsets: &[usize],
+    ) -> Result<Self::Storage> {
+        pad(x, x_dims, out_dims, offsets).map(Arc::new)
+    }
+
+    fn concat(
+        &self,
+        parts: &[&Self::Storage],
+        dims: &[Vec<usize>],
+        axis: usize,
+        out_dims: &[usize],
+    ) -> Result<Self::Storage> {
+        let parts: Vec<&[f32]> = parts.iter().map(|p| p.as_slice()).collect();
+        concat(&parts, dims, axis, out_dims).map(Arc::new)
+    }
 }
 
 #[cfg(test)]

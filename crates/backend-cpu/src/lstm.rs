@@ -5,10 +5,11 @@
 //! `h = tanh(c) * sigmoid(o)`. The backward recomputes the activations instead of
 //! storing them, which keeps the forward's outputs to the two the cell returns.
 
-use crate::elementwise::sigmoid;
-use crate::{PAR_THRESHOLD, check_len};
+use crate::{Cpu, PAR_THRESHOLD, check_len};
 use rayon::prelude::*;
-use tensor::Result;
+use std::sync::Arc;
+use tensor::backend::sigmoid;
+use tensor::{LstmOps, Result};
 
 /// Runs `f(row, item)` for each batch row, over threads when the step is large. Each
 /// element costs five transcendentals, so threads pay off at fewer elements than in
@@ -107,4 +108,33 @@ pub(crate) fn lstm_gates_backward(
         }
     });
     Ok((d_gates, d_c_prev))
+}
+
+impl LstmOps for Cpu {
+    fn lstm_gates(
+        &self,
+        gates: &Self::Storage,
+        c_prev: &Self::Storage,
+        n: usize,
+        hidden: usize,
+        forget_bias: f32,
+    ) -> Result<(Self::Storage, Self::Storage)> {
+        let (c, h) = lstm_gates(gates, c_prev, n, hidden, forget_bias)?;
+        Ok((Arc::new(c), Arc::new(h)))
+    }
+
+    fn lstm_gates_backward(
+        &self,
+        gates: &Self::Storage,
+        c_prev: &Self::Storage,
+        d_c: &Self::Storage,
+        d_h: &Self::Storage,
+        n: usize,
+        hidden: usize,
+        forget_bias: f32,
+    ) -> Result<(Self::Storage, Self::Storage)> {
+        let (d_gates, d_c_prev) =
+            lstm_gates_backward(gates, c_prev, d_c, d_h, n, hidden, forget_bias)?;
+        Ok((Arc::new(d_gates), Arc::new(d_c_prev)))
+    }
 }

@@ -3,10 +3,11 @@
 //! `gemm` takes arbitrary row and column strides, so a transposed operand is just a
 //! swapped pair of strides: no copy is ever made for `trans_a` / `trans_b`.
 
-use crate::check_len;
+use crate::{Cpu, check_len};
 use gemm::Parallelism;
 use rayon::prelude::*;
-use tensor::{MatmulDims, Result};
+use std::sync::Arc;
+use tensor::{MatmulDims, MatmulOps, Result};
 
 /// Products with fewer multiply-adds than this run on one thread. Measured with
 /// `examples/matmul_speed.rs` on 2 cores (AVX2): a second thread first wins between
@@ -401,6 +402,17 @@ pub(crate) fn matmul(a: &[f32], b: &[f32], d: MatmulDims) -> Result<Vec<f32>> {
         }
     }
     Ok(c)
+}
+
+impl MatmulOps for Cpu {
+    fn matmul(
+        &self,
+        a: &Self::Storage,
+        b: &Self::Storage,
+        dims: MatmulDims,
+    ) -> Result<Self::Storage> {
+        matmul(a, b, dims).map(Arc::new)
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! In-place optimizer updates: the fused Adam step and `axpby`.
 
-use crate::{PAR_CHUNK, PAR_THRESHOLD, check_len};
+use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, check_len};
 use rayon::prelude::*;
-use tensor::{AdamStep, Result};
+use std::sync::Arc;
+use tensor::{AdamStep, OptimOps, Result};
 
 /// One Adam step over `len` parameters, in place.
 ///
@@ -86,6 +87,39 @@ pub(crate) fn axpby(y: &mut [f32], a: f32, x: &[f32], b: f32, len: usize) -> Res
         update(y, x);
     }
     Ok(())
+}
+
+impl OptimOps for Cpu {
+    fn adam_step(
+        &self,
+        param: &mut Self::Storage,
+        grad: &Self::Storage,
+        m: &mut Self::Storage,
+        v: &mut Self::Storage,
+        len: usize,
+        step: AdamStep,
+    ) -> Result<()> {
+        // Clone-on-write: in place when this is the only handle to each buffer.
+        adam_step(
+            Arc::make_mut(param).as_mut_slice(),
+            grad,
+            Arc::make_mut(m).as_mut_slice(),
+            Arc::make_mut(v).as_mut_slice(),
+            len,
+            step,
+        )
+    }
+
+    fn axpby(
+        &self,
+        y: &mut Self::Storage,
+        a: f32,
+        x: &Self::Storage,
+        b: f32,
+        len: usize,
+    ) -> Result<()> {
+        axpby(Arc::make_mut(y).as_mut_slice(), a, x, b, len)
+    }
 }
 
 #[cfg(test)]

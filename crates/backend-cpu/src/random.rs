@@ -1,9 +1,10 @@
 //! Random fills through the shared counter-based generator, so the CPU draws the
 //! same numbers as every other backend.
 
-use crate::{PAR_CHUNK, PAR_THRESHOLD, cpu_error};
+use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, cpu_error};
 use rayon::prelude::*;
-use tensor::{Distribution, Result};
+use std::sync::Arc;
+use tensor::{Distribution, RandomOps, Result};
 
 pub(crate) fn random(len: usize, dist: Distribution, seed: u64) -> Result<Vec<f32>> {
     // The counter is a u32; past it, elements would silently repeat.
@@ -26,4 +27,10 @@ pub(crate) fn random(len: usize, dist: Distribution, seed: u64) -> Result<Vec<f3
             }
         });
     Ok(out)
+}
+
+impl RandomOps for Cpu {
+    fn random(&self, len: usize, dist: Distribution, seed: u64) -> Result<Self::Storage> {
+        random(len, dist, seed).map(Arc::new)
+    }
 }

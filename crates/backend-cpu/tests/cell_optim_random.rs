@@ -4,7 +4,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, data, host, st};
-use tensor::{AdamStep, Backend, Distribution};
+use tensor::backend::ops::*;
+use tensor::{AdamStep, Distribution};
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

@@ -5,7 +5,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, data, dot, host, st};
-use tensor::{Backend, Conv2dGeom};
+use tensor::Conv2dGeom;
+use tensor::backend::ops::*;
 
 /// TensorFlow's output size and leading pad for one spatial dimension.
 fn tf_dim(input: usize, k: usize, stride: usize, same: bool) -> (usize, usize) {

@@ -4,7 +4,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close32, data, host, st};
-use tensor::{Backend, BinaryOp, BroadcastLayout, StridedLayout, UnaryOp};
+use tensor::backend::ops::*;
+use tensor::{BinaryOp, BroadcastLayout, StridedLayout, UnaryOp};
 
 fn unary(op: UnaryOp, x: &[f32]) -> Vec<f32> {
     host(&Cpu.unary(op, &st(x), x.len()).unwrap())

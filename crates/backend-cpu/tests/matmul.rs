@@ -5,7 +5,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{data, host, st};
-use tensor::{Backend, MatmulDims};
+use tensor::MatmulDims;
+use tensor::backend::ops::*;
 
 /// `op(A)[i][p]` read straight from the storage layout the trait documents.
 fn a_at(a: &[f32], d: &MatmulDims, b: usize, i: usize, p: usize) -> f64 {

@@ -5,7 +5,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, assert_close32, data, dot, host, st};
-use tensor::{Backend, Pool2dGeom};
+use tensor::Pool2dGeom;
+use tensor::backend::ops::*;
 
 fn tf_dim(input: usize, k: usize, stride: usize, same: bool) -> (usize, usize) {
     if same {
@@ -269,5 +270,53 @@ fn upsample_with_channels_matches_naive_indexing() {
         &xb.iter().map(|&v| 4.0 * v as f64).collect::<Vec<_>>(),
         1e-6,
         1e-6,
+    );
+}
+
+/// The default bodies of `PoolOps` (a strided copy and a reduction) against hand
+/// numbers and against the CPU's own kernels, which override them.
+#[test]
+fn upsample_defaults_match_hand_numbers_and_the_cpu_kernels() {
+    use tensor::backend::{upsample_nearest2d_backward_by_reduce, upsample_nearest2d_by_copy};
+    // x [1, 2, 2, 1] = [[1, 2], [3, 4]], scale 2 x 3.
+    let x = Cpu.from_vec(vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    let y = upsample_nearest2d_by_copy(&Cpu, &x, [1, 2, 2, 1], 2, 3).unwrap();
+    #[rustfmt::skip]
+    let want = vec![
+        1.0, 1.0, 1.0, 2.0, 2.0, 2.0,
+        1.0, 1.0, 1.0, 2.0, 2.0, 2.0,
+        3.0, 3.0, 3.0, 4.0, 4.0, 4.0,
+        3.0, 3.0, 3.0, 4.0, 4.0, 4.0,
+    ];
+    assert_eq!(Cpu.to_vec(&y, 24).unwrap(), want);
+    assert_eq!(
+        Cpu.to_vec(&Cpu.upsample_nearest2d(&x, [1, 2, 2, 1], 2, 3).unwrap(), 24)
+            .unwrap(),
+        want
+    );
+    // dy = 0, 1, ..., 23 over [1, 4, 6, 1]: each input sums a 2 x 3 block, e.g. the
+    // first is (0 + 1 + 2) + (6 + 7 + 8) = 24.
+    let dy = Cpu.from_vec((0..24).map(|v| v as f32).collect()).unwrap();
+    let dx = upsample_nearest2d_backward_by_reduce(&Cpu, &dy, [1, 2, 2, 1], 2, 3).unwrap();
+    assert_eq!(Cpu.to_vec(&dx, 4).unwrap(), vec![24.0, 42.0, 96.0, 114.0]);
+
+    // Two images, three channels, 3 x 2 -> 6 x 6: default and kernel agree exactly
+    // (integer-valued data, so the summation order cannot matter).
+    let dims = [2, 3, 2, 3];
+    let xv: Vec<f32> = (0..36).map(|v| (v % 7) as f32 - 3.0).collect();
+    let x = Cpu.from_vec(xv).unwrap();
+    let by_copy = upsample_nearest2d_by_copy(&Cpu, &x, dims, 2, 3).unwrap();
+    let kernel = Cpu.upsample_nearest2d(&x, dims, 2, 3).unwrap();
+    assert_eq!(
+        Cpu.to_vec(&by_copy, 216).unwrap(),
+        Cpu.to_vec(&kernel, 216).unwrap()
+    );
+    let dyv: Vec<f32> = (0..216).map(|v| (v % 11) as f32 - 5.0).collect();
+    let dy = Cpu.from_vec(dyv).unwrap();
+    let by_reduce = upsample_nearest2d_backward_by_reduce(&Cpu, &dy, dims, 2, 3).unwrap();
+    let kernel = Cpu.upsample_nearest2d_backward(&dy, dims, 2, 3).unwrap();
+    assert_eq!(
+        Cpu.to_vec(&by_reduce, 36).unwrap(),
+        Cpu.to_vec(&kernel, 36).unwrap()
     );
 }

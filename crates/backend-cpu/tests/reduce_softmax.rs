@@ -4,7 +4,8 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::{assert_close, assert_close32, data, host, st};
-use tensor::{Backend, ReduceOp};
+use tensor::ReduceOp;
+use tensor::backend::ops::*;
 
 fn reduce(op: ReduceOp, x: &[f32], dims: &[usize], axes: &[usize]) -> Vec<f32> {
     host(&Cpu.reduce(op, &st(x), dims, axes).unwrap())

@@ -8,7 +8,8 @@
 
 use backend_wgpu::Wgpu;
 use std::time::{Duration, Instant};
-use tensor::{Backend, Distribution, MatmulDims};
+use tensor::backend::ops::*;
+use tensor::{Distribution, MatmulDims};
 
 fn main() -> tensor::Result<()> {
     let args: Vec<String> = std::env::args().collect();

@@ -7,50 +7,16 @@
 //! `write_buffer` just before the submit, which WebGPU orders before the
 //! submitted commands, so every dispatch sees its own slot.
 
-use crate::context::{Wgpu, lock};
+use crate::buffer_pool::WgpuStorage;
+use crate::context::Wgpu;
+use crate::pending::{MAX_PENDING, Pending, SLOT};
 use crate::pipeline::{Access, Kernel};
-use crate::pool::WgpuStorage;
+use crate::sync::{lock, scoped};
 use bytemuck::Pod;
 use tensor::Result;
 
-/// Dispatches recorded before a submit is forced.
-pub(crate) const MAX_PENDING: usize = 64;
-/// Bytes reserved per dispatch in the uniform arena (also the largest params struct).
-const SLOT: u64 = 256;
 /// Invocations per workgroup of every 1-D kernel (`const WG` in the shaders).
 pub(crate) const WG: u32 = 256;
-
-/// The encoder being recorded and the uniform bytes that go with it.
-pub(crate) struct Pending {
-    encoder: Option<wgpu::CommandEncoder>,
-    pass: Option<wgpu::ComputePass<'static>>,
-    dispatches: usize,
-    uniforms: Vec<u8>,
-    arena: wgpu::Buffer,
-    slot: u64,
-    last_submission: Option<wgpu::SubmissionIndex>,
-}
-
-impl Pending {
-    pub fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Self {
-        let slot = SLOT.max(limits.min_uniform_buffer_offset_alignment as u64);
-        let arena = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("uniform arena"),
-            size: slot * MAX_PENDING as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        Pending {
-            encoder: None,
-            pass: None,
-            dispatches: 0,
-            uniforms: Vec::new(),
-            arena,
-            slot,
-            last_submission: None,
-        }
-    }
-}
 
 impl Wgpu {
     /// A fresh output buffer for `len` f32 values (contents undefined).
@@ -149,7 +115,11 @@ impl Wgpu {
         if groups.contains(&0) {
             return Ok(());
         }
-        let pipeline = self.pipeline(kernel, constants)?;
+        let pipeline = self
+            .inner
+            .pipelines
+            .get(&self.inner.device, kernel, constants)
+            .map_err(|e| self.error(e))?;
         let inner = &self.inner;
         let mut st = lock(&inner.pending);
         if st.dispatches >= MAX_PENDING {
@@ -273,7 +243,7 @@ impl Wgpu {
             )));
         }
         let inner = &self.inner;
-        let staging = crate::context::scoped(&inner.device, "allocating a readback buffer", || {
+        let staging = scoped(&inner.device, "allocating a readback buffer", || {
             inner.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("readback"),
                 size: bytes,

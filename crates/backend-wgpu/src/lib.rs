@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use backend_wgpu::Wgpu;
-//! use tensor::Backend;
+//! use tensor::backend::ops::*;
 //! let gpu = Wgpu::new()?;
 //! println!("running on {}", gpu.name());
 //! let x = gpu.from_vec(vec![1.0, 2.0, 3.0])?;
@@ -16,14 +16,18 @@
 //! # Ok::<(), tensor::Error>(())
 //! ```
 //!
+//! Each op family of `tensor::backend` is implemented in `src/ops/<family>.rs` with its
+//! kernels in `shaders/<family>.wgsl`.
+//!
 //! See `README.md` in this crate for how a kernel is launched and how to add one.
 
-mod backend_impl;
+mod buffer_pool;
 mod context;
 mod launch;
 mod ops;
+mod pending;
 mod pipeline;
-mod pool;
+mod sync;
 
+pub use buffer_pool::WgpuStorage;
 pub use context::{ADAPTER_ENV, Wgpu};
-pub use pool::WgpuStorage;

@@ -1,15 +1,29 @@
 //! Shader modules and compute pipelines, compiled once per device and cached.
 
-use crate::context::{Wgpu, lock, scoped};
+use crate::sync::{lock, scoped};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tensor::Result;
 
-/// A WGSL program: the concatenation of `parts` (shared helpers first).
+/// A WGSL program: the concatenation of `parts` (shared helpers first), then of
+/// the text each `generated` function returns (code generated from Rust tables,
+/// such as the elementwise op switches), built when the module is first compiled.
 pub(crate) struct Shader {
     pub name: &'static str,
     pub parts: &'static [&'static str],
+    pub generated: &'static [fn() -> String],
+}
+
+impl Shader {
+    /// The whole WGSL source.
+    pub fn source(&self) -> String {
+        let mut source: String = self.parts.concat();
+        for generate in self.generated {
+            source.push('\n');
+            source.push_str(&generate());
+        }
+        source
+    }
 }
 
 /// Helpers every shader may use (the flat index of a folded 2-D launch).
@@ -45,15 +59,16 @@ pub(crate) struct PipelineCache {
     pipelines: Mutex<HashMap<Key, Arc<Pipeline>>>,
 }
 
-impl Wgpu {
+impl PipelineCache {
     /// The pipeline for `kernel` specialised with WGSL `override` `constants`,
-    /// compiled on first use.
-    pub(crate) fn pipeline(
+    /// compiled on first use; `Err` describes what failed.
+    pub(crate) fn get(
         &self,
+        device: &wgpu::Device,
         kernel: &Kernel,
         constants: &[(&'static str, f64)],
-    ) -> Result<Arc<Pipeline>> {
-        let cache = &self.inner.pipelines;
+    ) -> Result<Arc<Pipeline>, String> {
+        let cache = self;
         let key: Key = (
             kernel.shader.name,
             kernel.entry,
@@ -64,8 +79,7 @@ impl Wgpu {
         }
         // Compiled outside the cache lock: two threads may race to build the same
         // pipeline, which costs time but is harmless (the first insert wins).
-        let module = self.module(kernel.shader)?;
-        let device = &self.inner.device;
+        let module = self.module(device, kernel.shader)?;
         let what = format!("compiling {}::{}", kernel.shader.name, kernel.entry);
         let built = scoped(device, &what, || {
             let mut entries = vec![wgpu::BindGroupLayoutEntry {
@@ -114,27 +128,28 @@ impl Wgpu {
                 cache: None,
             });
             Pipeline { pipeline, layout }
-        })
-        .map_err(|e| self.error(e))?;
+        })?;
         let built = Arc::new(built);
         Ok(lock(&cache.pipelines).entry(key).or_insert(built).clone())
     }
 
-    fn module(&self, shader: &'static Shader) -> Result<wgpu::ShaderModule> {
-        let cache = &self.inner.pipelines;
+    fn module(
+        &self,
+        device: &wgpu::Device,
+        shader: &'static Shader,
+    ) -> Result<wgpu::ShaderModule, String> {
+        let cache = self;
         if let Some(m) = lock(&cache.modules).get(shader.name) {
             return Ok(m.clone());
         }
-        let source: String = shader.parts.concat();
-        let device = &self.inner.device;
+        let source = shader.source();
         let what = format!("parsing shaders/{}.wgsl", shader.name);
         let module = scoped(device, &what, || {
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(shader.name),
                 source: wgpu::ShaderSource::Wgsl(Cow::Owned(source)),
             })
-        })
-        .map_err(|e| self.error(e))?;
+        })?;
         Ok(lock(&cache.modules)
             .entry(shader.name)
             .or_insert(module)

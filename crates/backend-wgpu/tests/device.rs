@@ -6,7 +6,8 @@ mod common;
 use backend_wgpu::Wgpu;
 use common::*;
 use std::process::Command;
-use tensor::{Backend, BinaryOp, BroadcastLayout, MatmulDims, ReduceOp, UnaryOp};
+use tensor::backend::ops::*;
+use tensor::{BinaryOp, BroadcastLayout, MatmulDims, ReduceOp, UnaryOp};
 
 // ------------------------------------------------------------------ adapters
 

@@ -10,7 +10,8 @@ mod common;
 use backend_cpu::Cpu;
 use backend_wgpu::Wgpu;
 use common::*;
-use tensor::{AdamStep, Backend, Padding, Result, Tensor, adam_step};
+use tensor::backend::ops::*;
+use tensor::{AdamStep, Padding, Result, Tensor, adam_step};
 
 type Inputs = Vec<(Vec<f32>, Vec<usize>)>;
 

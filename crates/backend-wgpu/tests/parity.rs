@@ -6,8 +6,9 @@ mod common;
 
 use backend_cpu::Cpu;
 use common::*;
+use tensor::backend::ops::*;
 use tensor::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
+    AdamStep, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
     ReduceOp, Shape, StridedLayout, UnaryOp,
 };
 
@@ -131,7 +132,17 @@ fn unary_ops_match() {
         InRange(-0.5, 0.5),
         Sign,
         Recip,
+        Softplus,
     ];
+    // Every row of the op table (tensor::backend::elementwise) has a case here or
+    // below (Log, Sqrt on a positive domain).
+    let mut covered: Vec<u32> = ops.iter().chain(&[Log, Sqrt]).map(|op| op.code()).collect();
+    covered.sort();
+    covered.dedup();
+    assert_eq!(
+        covered,
+        (0..UnaryOp::NAMES.len() as u32).collect::<Vec<_>>()
+    );
     let n = 1037;
     for op in ops {
         parity!(format!("{op:?}"), assert_close, |b| {
@@ -763,6 +774,39 @@ fn upsample_matches() {
                 let dy = data(m, 33, -1.0, 1.0);
                 let dx = b
                     .upsample_nearest2d_backward(&up(b, &dy), dims, sh, sw)
+                    .unwrap();
+                down(b, &dx, n)
+            }
+        );
+    }
+}
+
+#[test]
+fn resize_bilinear_matches() {
+    for (dims, oh, ow) in [
+        ([2, 5, 7, 3], 9, 4),
+        ([1, 3, 3, 1], 7, 5),
+        ([1, 7, 5, 2], 3, 2),
+        ([1, 1, 1, 1], 1, 3),
+        ([1, 4, 6, 4], 4, 6),
+    ] {
+        let n: usize = dims.iter().product();
+        let m = dims[0] * oh * ow * dims[3];
+        parity!(
+            format!("resize_bilinear {dims:?} -> ({oh}, {ow})"),
+            assert_close,
+            |b| {
+                let x = data(n, 34, -1.0, 1.0);
+                down(b, &b.resize_bilinear(&up(b, &x), dims, oh, ow).unwrap(), m)
+            }
+        );
+        parity!(
+            format!("resize_bilinear_backward {dims:?} -> ({oh}, {ow})"),
+            assert_close,
+            |b| {
+                let dy = data(m, 35, -1.0, 1.0);
+                let dx = b
+                    .resize_bilinear_backward(&up(b, &dy), dims, oh, ow)
                     .unwrap();
                 down(b, &dx, n)
             }

@@ -5,7 +5,7 @@
 use nn::Params;
 use nn::loss::sparse_categorical_cross_entropy_with_logits;
 use nn::{Activation, Adam, Dense, Mode, Module, Optimizer, Seeds, Sequential};
-use tensor::{Backend, Result, Tensor};
+use tensor::{Backend, Result, StorageOps, Tensor};
 
 /// Two interleaved spirals, 2 classes, 200 points: a problem a two-layer MLP learns.
 fn spirals() -> (Vec<f32>, Vec<usize>) {

@@ -16,6 +16,16 @@
 //!
 //! Every op returns `Result`: incompatible shapes give an [`Error`] naming the op
 //! and the shapes, never a panic.
+//!
+//! A device implements [`Backend`]: one trait per op family ([`backend`] lists them),
+//! each in the file of that family's name in every crate. Code that calls backend
+//! ops on a concrete backend imports them with `use tensor::backend::ops::*;`.
+//!
+//! Unary and binary elementwise ops come from one table
+//! (`src/backend/elementwise.rs`) that generates the [`UnaryOp`] / [`BinaryOp`]
+//! enums, the CPU loops and the GPU's WGSL switch. Adding a unary op touches three
+//! places outside tests: its row in that table (Rust and WGSL expression), its
+//! backward rule and its `Tensor` method (both in `src/ops/elementwise.rs`).
 
 mod autograd;
 pub mod backend;
@@ -27,8 +37,10 @@ mod tensor;
 
 pub use autograd::{Gradients, is_grad_enabled, no_grad};
 pub use backend::{
-    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
-    ReduceOp, StridedLayout, UnaryOp,
+    AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, ConvOps, Distribution,
+    ElementwiseOps, GatherOps, LayoutOps, LstmOps, MatmulDims, MatmulOps, OptimOps, Pool2dGeom,
+    PoolOps, RandomOps, ReduceOp, ReduceOps, ResizeOps, SoftmaxOps, StorageOps, StridedLayout,
+    UnaryOp,
 };
 pub use error::{Error, Result};
 pub use ops::{Padding, adam_step, axpby};

@@ -127,6 +127,7 @@ fn unary_ops() {
     check("leaky_relu", x(), |t| t[0].leaky_relu(0.2));
     check("sigmoid", x(), |t| t[0].sigmoid());
     check("tanh", x(), |t| t[0].tanh());
+    check("softplus", x(), |t| t[0].softplus());
 }
 
 #[test]
@@ -311,6 +312,15 @@ fn pooling_and_upsampling() {
     check("upsample", one(values(12, 52), &[1, 2, 3, 2]), |t| {
         t[0].upsample_nearest2d(2, 3)
     });
+}
+
+#[test]
+fn bilinear_resize_up_down_and_mixed() {
+    let x = || one(values(2 * 3 * 5 * 2, 53), &[2, 3, 5, 2]);
+    check("resize up", x(), |t| t[0].resize_bilinear(7, 11));
+    check("resize down", x(), |t| t[0].resize_bilinear(2, 3));
+    check("resize mixed", x(), |t| t[0].resize_bilinear(5, 2));
+    check("resize to 1x1", x(), |t| t[0].resize_bilinear(1, 1));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use backend_cpu::Cpu;
 use std::sync::Arc;
-use tensor::Backend;
+use tensor::backend::ops::*;
 
 /// Uploads host data.
 pub fn st(data: &[f32]) -> Arc<Vec<f32>> {

@@ -1,15 +1,15 @@
-//! Strided copy, pad, concat, index_select and index_add (`shaders/layout.wgsl`).
+//! The layout family: strided copy, pad and concat (`shaders/layout.wgsl`).
 
 use super::{MAX_RANK, collapse, pack8, split_leading};
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{Error, Result, StridedLayout};
+use tensor::{LayoutOps, Result, StridedLayout};
 
 static SHADER: Shader = Shader {
     name: "layout",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/layout.wgsl")],
+    generated: &[],
 };
 static STRIDED_COPY: Kernel = Kernel {
     shader: &SHADER,
@@ -26,56 +26,35 @@ static CONCAT_PART: Kernel = Kernel {
     entry: "concat_part",
     storage: &[Read, ReadWrite],
 };
-static INDEX_SELECT: Kernel = Kernel {
-    shader: &SHADER,
-    entry: "index_select",
-    storage: &[Read, Read, ReadWrite],
-};
-static INDEX_ADD: Kernel = Kernel {
-    shader: &SHADER,
-    entry: "index_add",
-    storage: &[Read, Read, ReadWrite],
-};
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct StridedParams {
-    dims: [u32; MAX_RANK],
-    strides: [u32; MAX_RANK],
-    len: u32,
-    rank: u32,
-    offset: u32,
-    y_offset: u32,
+params! {
+    struct StridedParams {
+        dims: [u32; MAX_RANK],
+        strides: [u32; MAX_RANK],
+        len: u32,
+        rank: u32,
+        offset: u32,
+        y_offset: u32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct PadParams {
-    x_dims: [u32; MAX_RANK],
-    out_dims: [u32; MAX_RANK],
-    offsets: [u32; MAX_RANK],
-    len: u32,
-    rank: u32,
+params! {
+    struct PadParams {
+        x_dims: [u32; MAX_RANK],
+        out_dims: [u32; MAX_RANK],
+        offsets: [u32; MAX_RANK],
+        len: u32,
+        rank: u32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ConcatParams {
-    len: u32,
-    src_cols: u32,
-    dst_cols: u32,
-    dst_col_offset: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct IndexParams {
-    len: u32,
-    outer: u32,
-    axis_len: u32,
-    inner: u32,
-    n_idx: u32,
-    pos_base: u32,
+params! {
+    struct ConcatParams {
+        len: u32,
+        src_cols: u32,
+        dst_cols: u32,
+        dst_col_offset: u32,
+    }
 }
 
 /// Merges pad dimensions: dim `i + 1` folds into dim `i` when the box spans it
@@ -105,12 +84,8 @@ fn collapse_pad(
     (xd, od, off)
 }
 
-impl Wgpu {
-    pub(crate) fn strided_copy_impl(
-        &self,
-        x: &WgpuStorage,
-        layout: &StridedLayout,
-    ) -> Result<WgpuStorage> {
+impl LayoutOps for Wgpu {
+    fn strided_copy(&self, x: &WgpuStorage, layout: &StridedLayout) -> Result<WgpuStorage> {
         let len: usize = layout.out_dims.iter().product();
         let out = self.alloc("strided_copy", len)?;
         let (dims, strides) = collapse(&layout.out_dims, &[&layout.strides]);
@@ -137,7 +112,7 @@ impl Wgpu {
         Ok(out)
     }
 
-    pub(crate) fn pad_impl(
+    fn pad(
         &self,
         x: &WgpuStorage,
         x_dims: &[usize],
@@ -164,7 +139,7 @@ impl Wgpu {
         Ok(out)
     }
 
-    pub(crate) fn concat_impl(
+    fn concat(
         &self,
         parts: &[&WgpuStorage],
         dims: &[Vec<usize>],
@@ -191,90 +166,6 @@ impl Wgpu {
         }
         Ok(out)
     }
-
-    fn check_indices(&self, op: &'static str, indices: &[usize], axis_len: usize) -> Result<()> {
-        if let Some(bad) = indices.iter().find(|&&i| i >= axis_len) {
-            return Err(Error::argument(
-                op,
-                format!("index {bad} out of range for an axis of length {axis_len}"),
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn index_select_impl(
-        &self,
-        x: &WgpuStorage,
-        outer: usize,
-        axis_len: usize,
-        inner: usize,
-        indices: &[usize],
-    ) -> Result<WgpuStorage> {
-        self.check_indices("index_select", indices, axis_len)?;
-        let len = outer * indices.len() * inner;
-        let out = self.alloc("index_select", len)?;
-        if len == 0 {
-            return Ok(out);
-        }
-        let idx: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
-        let idx = self.upload("index_select", &idx)?;
-        let params = IndexParams {
-            len: len as u32,
-            outer: outer as u32,
-            axis_len: axis_len as u32,
-            inner: inner as u32,
-            n_idx: indices.len() as u32,
-            pos_base: 0,
-        };
-        self.launch(
-            &INDEX_SELECT,
-            &[],
-            &params,
-            &[x, &idx, &out],
-            self.grid(len)?,
-        )?;
-        Ok(out)
-    }
-
-    pub(crate) fn index_add_impl(
-        &self,
-        dy: &WgpuStorage,
-        outer: usize,
-        axis_len: usize,
-        inner: usize,
-        indices: &[usize],
-    ) -> Result<WgpuStorage> {
-        self.check_indices("index_add", indices, axis_len)?;
-        let len = outer * axis_len * inner;
-        let out = self.alloc("index_add", len)?;
-        if len == 0 {
-            return Ok(out);
-        }
-        // CSR inverse of `indices`: row starts, then positions in ascending order.
-        let mut csr = vec![0u32; axis_len + 1 + indices.len()];
-        for &i in indices {
-            csr[i + 1] += 1;
-        }
-        for a in 0..axis_len {
-            csr[a + 1] += csr[a];
-        }
-        let mut next: Vec<u32> = csr[..axis_len].to_vec();
-        for (j, &i) in indices.iter().enumerate() {
-            csr[axis_len + 1 + next[i] as usize] = j as u32;
-            next[i] += 1;
-        }
-        let csr = self.upload("index_add", &csr)?;
-        let params = IndexParams {
-            len: len as u32,
-            outer: outer as u32,
-            axis_len: axis_len as u32,
-            inner: inner as u32,
-            n_idx: indices.len() as u32,
-            pos_base: (axis_len + 1) as u32,
-        };
-        self.launch(&INDEX_ADD, &[], &params, &[dy, &csr, &out], self.grid(len)?)?;
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
@@ -289,5 +180,15 @@ mod tests {
         // A box that is partial in the last dim cannot merge it.
         let (xd, od, off) = collapse_pad(&[2, 3], &[2, 5], &[0, 1]);
         assert_eq!((xd, od, off), (vec![2, 3], vec![2, 5], vec![0, 1]));
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::StridedParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::PadParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::ConcatParams>(&super::SHADER);
     }
 }

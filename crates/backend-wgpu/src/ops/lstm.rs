@@ -1,17 +1,14 @@
-//! Fused LSTM gate step, forward and backward (`shaders/lstm_gates.wgsl`).
+//! Fused LSTM gate step, forward and backward (`shaders/lstm.wgsl`).
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::Result;
+use tensor::{LstmOps, Result};
 
 static SHADER: Shader = Shader {
-    name: "lstm_gates",
-    parts: &[
-        COMMON_WGSL,
-        include_str!("../../../../shaders/lstm_gates.wgsl"),
-    ],
+    name: "lstm",
+    parts: &[COMMON_WGSL, include_str!("../../../../shaders/lstm.wgsl")],
+    generated: &[],
 };
 static FORWARD: Kernel = Kernel {
     shader: &SHADER,
@@ -24,16 +21,16 @@ static BACKWARD: Kernel = Kernel {
     storage: &[Read, Read, Read, Read, ReadWrite, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct LstmParams {
-    len: u32,
-    hidden: u32,
-    forget_bias: f32,
+params! {
+    struct LstmParams {
+        len: u32,
+        hidden: u32,
+        forget_bias: f32,
+    }
 }
 
-impl Wgpu {
-    pub(crate) fn lstm_gates_impl(
+impl LstmOps for Wgpu {
+    fn lstm_gates(
         &self,
         gates: &WgpuStorage,
         c_prev: &WgpuStorage,
@@ -60,7 +57,7 @@ impl Wgpu {
         Ok((c, h))
     }
 
-    pub(crate) fn lstm_gates_backward_impl(
+    fn lstm_gates_backward(
         &self,
         gates: &WgpuStorage,
         c_prev: &WgpuStorage,
@@ -86,5 +83,13 @@ impl Wgpu {
             self.grid(len)?,
         )?;
         Ok((d_gates, d_c_prev))
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::LstmParams>(&super::SHADER);
     }
 }

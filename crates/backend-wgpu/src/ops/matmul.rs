@@ -1,10 +1,10 @@
 //! Batched matmul (`shaders/matmul.wgsl` on the tiled core `shaders/gemm.wgsl`).
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{MatmulDims, Result};
+use bytemuck::Pod;
+use tensor::{MatmulDims, MatmulOps, ReduceOps, Result, StorageOps};
 
 /// The tiled GEMM core that matmul and conv2d share.
 pub(crate) const GEMM_WGSL: &str = include_str!("../../../../shaders/gemm.wgsl");
@@ -20,6 +20,7 @@ static SHADER: Shader = Shader {
         include_str!("../../../../shaders/matmul.wgsl"),
         GEMM_WGSL,
     ],
+    generated: &[],
 };
 static MATMUL: Kernel = Kernel {
     shader: &SHADER,
@@ -27,18 +28,18 @@ static MATMUL: Kernel = Kernel {
     storage: &[Read, Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct MatmulParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch_base: u32,
-    row_tile_base: u32,
-    splits: u32,
-    k_chunk: u32,
-    a_batch_stride: u32,
-    b_batch_stride: u32,
+params! {
+    struct MatmulParams {
+        m: u32,
+        n: u32,
+        k: u32,
+        batch_base: u32,
+        row_tile_base: u32,
+        splits: u32,
+        k_chunk: u32,
+        a_batch_stride: u32,
+        b_batch_stride: u32,
+    }
 }
 
 /// One launch of the GEMM core: where its grid starts and how k is split.
@@ -100,7 +101,7 @@ impl Wgpu {
         let len = batch * m * n;
         if k == 0 {
             // An empty sum.
-            return self.fill_impl(len, 0.0);
+            return self.fill(len, 0.0);
         }
         let max = self.grid_limit() as usize;
         let col_tiles = n.div_ceil(TILE);
@@ -133,15 +134,12 @@ impl Wgpu {
         if splits == 1 {
             return Ok(out);
         }
-        self.reduce_impl(tensor::ReduceOp::Sum, &out, &[batch, splits, m * n], &[1])
+        self.reduce(tensor::ReduceOp::Sum, &out, &[batch, splits, m * n], &[1])
     }
+}
 
-    pub(crate) fn matmul_impl(
-        &self,
-        a: &WgpuStorage,
-        b: &WgpuStorage,
-        d: MatmulDims,
-    ) -> Result<WgpuStorage> {
+impl MatmulOps for Wgpu {
+    fn matmul(&self, a: &WgpuStorage, b: &WgpuStorage, d: MatmulDims) -> Result<WgpuStorage> {
         // vec4 loads need the contiguous dimension and the batch stride to be
         // multiples of 4; vec4 stores need n to be.
         let a_contiguous = if d.trans_a { d.m } else { d.k };
@@ -191,5 +189,13 @@ mod tests {
         assert!(splits > 1 && splits <= 64, "{splits}");
         assert_eq!(chunk % 16, 0);
         assert!(splits * chunk >= 25_088 && (splits - 1) * chunk < 25_088);
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::MatmulParams>(&super::SHADER);
     }
 }

@@ -1,15 +1,47 @@
-//! Kernel launchers, one file per op family (each with its `shaders/*.wgsl`).
+//! Kernel launchers, one file per op family of `tensor::backend`, each with
+//! `impl <Family>Ops for Wgpu` and its `shaders/<family>.wgsl`.
 
-pub(crate) mod adam;
-pub(crate) mod conv2d;
+/// Declares a kernel's uniform parameter block: a `#[repr(C)]`, `Pod` struct that
+/// mirrors the WGSL struct of the same name. In tests it also describes its fields
+/// (name, offset, size), which `params::check_against_wgsl` compares with the layout
+/// naga computes for the WGSL declaration, so the two cannot drift apart.
+macro_rules! params {
+    (struct $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[repr(C)]
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        struct $name {
+            $($field: $ty),*
+        }
+
+        #[cfg(test)]
+        impl crate::ops::params::Described for $name {
+            const NAME: &'static str = stringify!($name);
+            fn fields() -> Vec<(&'static str, usize, usize)> {
+                vec![$((
+                    stringify!($field),
+                    std::mem::offset_of!($name, $field),
+                    std::mem::size_of::<$ty>(),
+                )),*]
+            }
+        }
+    };
+}
+
+pub(crate) mod conv;
 pub(crate) mod elementwise;
+pub(crate) mod gather;
 pub(crate) mod layout;
 pub(crate) mod lstm;
 pub(crate) mod matmul;
-pub(crate) mod pool2d;
+pub(crate) mod optim;
+#[cfg(test)]
+pub(crate) mod params;
+pub(crate) mod pool;
 pub(crate) mod random;
 pub(crate) mod reduce;
+pub(crate) mod resize;
 pub(crate) mod softmax;
+pub(crate) mod storage;
 
 /// Most dimensions an index-decoding kernel takes (after [`collapse`]).
 pub(crate) const MAX_RANK: usize = 8;

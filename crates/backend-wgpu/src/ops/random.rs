@@ -1,14 +1,14 @@
 //! Random fills (`shaders/random.wgsl`), identical to `tensor::random::sample`.
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{Distribution, Result, random};
+use tensor::{Distribution, RandomOps, Result, random};
 
 static SHADER: Shader = Shader {
     name: "random",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/random.wgsl")],
+    generated: &[],
 };
 static RANDOM: Kernel = Kernel {
     shader: &SHADER,
@@ -16,24 +16,19 @@ static RANDOM: Kernel = Kernel {
     storage: &[ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct RandomParams {
-    len: u32,
-    kind: u32,
-    key0: u32,
-    key1: u32,
-    a: f32,
-    b: f32,
+params! {
+    struct RandomParams {
+        len: u32,
+        kind: u32,
+        key0: u32,
+        key1: u32,
+        a: f32,
+        b: f32,
+    }
 }
 
-impl Wgpu {
-    pub(crate) fn random_impl(
-        &self,
-        len: usize,
-        dist: Distribution,
-        seed: u64,
-    ) -> Result<WgpuStorage> {
+impl RandomOps for Wgpu {
+    fn random(&self, len: usize, dist: Distribution, seed: u64) -> Result<WgpuStorage> {
         if len > u32::MAX as usize {
             return Err(self.error(format!(
                 "random: {len} elements exceed the u32 counter of tensor::random"
@@ -55,5 +50,13 @@ impl Wgpu {
         };
         self.launch(&RANDOM, &[], &params, &[&out], self.grid(len)?)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::RandomParams>(&super::SHADER);
     }
 }

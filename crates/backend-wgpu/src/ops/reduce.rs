@@ -1,15 +1,15 @@
 //! Sum / max / min over axes, and argmax (`shaders/reduce.wgsl`).
 
 use super::{MAX_RANK, collapse, contiguous_strides, pack8};
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{ReduceOp, Result};
+use tensor::{ReduceOp, ReduceOps, Result, StorageOps};
 
 static SHADER: Shader = Shader {
     name: "reduce",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/reduce.wgsl")],
+    generated: &[],
 };
 static REDUCE_THREAD: Kernel = Kernel {
     shader: &SHADER,
@@ -27,26 +27,26 @@ static ARGMAX: Kernel = Kernel {
     storage: &[Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ReduceParams {
-    kept_dims: [u32; MAX_RANK],
-    kept_strides: [u32; MAX_RANK],
-    red_dims: [u32; MAX_RANK],
-    red_strides: [u32; MAX_RANK],
-    n_out: u32,
-    kept_rank: u32,
-    red_rank: u32,
-    red_len: u32,
-    op: u32,
+params! {
+    struct ReduceParams {
+        kept_dims: [u32; MAX_RANK],
+        kept_strides: [u32; MAX_RANK],
+        red_dims: [u32; MAX_RANK],
+        red_strides: [u32; MAX_RANK],
+        n_out: u32,
+        kept_rank: u32,
+        red_rank: u32,
+        red_len: u32,
+        op: u32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ArgmaxParams {
-    len: u32,
-    axis_len: u32,
-    inner: u32,
+params! {
+    struct ArgmaxParams {
+        len: u32,
+        axis_len: u32,
+        inner: u32,
+    }
 }
 
 /// Reductions at least this long get a workgroup per output.
@@ -72,8 +72,8 @@ fn split_axes(dims: &[usize], axes: &[usize]) -> (Group, Group) {
     ((kd, ks[0].clone()), (rd, rs[0].clone()))
 }
 
-impl Wgpu {
-    pub(crate) fn reduce_impl(
+impl ReduceOps for Wgpu {
+    fn reduce(
         &self,
         op: ReduceOp,
         x: &WgpuStorage,
@@ -116,7 +116,7 @@ impl Wgpu {
                 ReduceOp::Max => f32::NEG_INFINITY,
                 ReduceOp::Min => f32::INFINITY,
             };
-            return self.fill_impl(n_out, identity);
+            return self.fill(n_out, identity);
         }
         // A workgroup per output pays off when the reduction is long and either the
         // outputs are few or the reduced elements are contiguous (coalesced reads).
@@ -130,12 +130,7 @@ impl Wgpu {
         Ok(out)
     }
 
-    pub(crate) fn argmax_impl(
-        &self,
-        x: &WgpuStorage,
-        dims: &[usize],
-        axis: usize,
-    ) -> Result<WgpuStorage> {
+    fn argmax(&self, x: &WgpuStorage, dims: &[usize], axis: usize) -> Result<WgpuStorage> {
         let outer: usize = dims[..axis].iter().product();
         let inner: usize = dims[axis + 1..].iter().product();
         let len = outer * inner;
@@ -173,5 +168,14 @@ mod tests {
         let ((kd, _), (rd, rs)) = split_axes(&[3, 4], &[0, 1]);
         assert!(kd.is_empty());
         assert_eq!((rd, rs), (vec![12], vec![1]));
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::ReduceParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::ArgmaxParams>(&super::SHADER);
     }
 }

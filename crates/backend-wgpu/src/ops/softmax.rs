@@ -1,10 +1,9 @@
 //! Stable softmax and log-softmax over rows (`shaders/softmax.wgsl`).
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::Result;
+use tensor::{Result, SoftmaxOps};
 
 static SHADER: Shader = Shader {
     name: "softmax",
@@ -12,6 +11,7 @@ static SHADER: Shader = Shader {
         COMMON_WGSL,
         include_str!("../../../../shaders/softmax.wgsl"),
     ],
+    generated: &[],
 };
 static SOFTMAX_THREAD: Kernel = Kernel {
     shader: &SHADER,
@@ -24,25 +24,19 @@ static SOFTMAX_GROUP: Kernel = Kernel {
     storage: &[Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct SoftmaxParams {
-    rows: u32,
-    cols: u32,
-    log_out: u32,
+params! {
+    struct SoftmaxParams {
+        rows: u32,
+        cols: u32,
+        log_out: u32,
+    }
 }
 
 /// Rows at least this long get a workgroup each.
 const GROUP_MIN_COLS: usize = 64;
 
-impl Wgpu {
-    pub(crate) fn softmax_impl(
-        &self,
-        x: &WgpuStorage,
-        rows: usize,
-        cols: usize,
-        log: bool,
-    ) -> Result<WgpuStorage> {
+impl SoftmaxOps for Wgpu {
+    fn softmax(&self, x: &WgpuStorage, rows: usize, cols: usize, log: bool) -> Result<WgpuStorage> {
         let out = self.alloc("softmax", rows * cols)?;
         if rows * cols == 0 {
             return Ok(out);
@@ -59,5 +53,13 @@ impl Wgpu {
             self.launch(&SOFTMAX_THREAD, &[], &params, &[x, &out], self.grid(rows)?)?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::SoftmaxParams>(&super::SHADER);
     }
 }

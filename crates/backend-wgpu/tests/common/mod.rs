@@ -4,7 +4,8 @@
 use backend_wgpu::Wgpu;
 use std::io::Write;
 use std::sync::OnceLock;
-use tensor::{Backend, Distribution};
+use tensor::Distribution;
+use tensor::backend::ops::*;
 
 /// The device every test shares (compiled pipelines are cached per device, so
 /// sharing one saves the first-dispatch shader compiles in every test).

@@ -11,7 +11,7 @@ impl<B: Backend> Tensor<B> {
             self.backend(),
             storage,
             self.shape().clone(),
-            unary_name(op),
+            op.name(),
             &[self],
             move |g, out| Ok(vec![unary_backward(op, &x, out, g)?]),
         ))
@@ -19,7 +19,7 @@ impl<B: Backend> Tensor<B> {
 
     /// Broadcasting `op(self, other)`.
     pub fn binary(&self, other: &Self, op: BinaryOp) -> Result<Self> {
-        let name = binary_name(op);
+        let name = op.name();
         let out_shape = Shape::broadcast(self.shape(), other.shape(), name)?;
         let layout = BroadcastLayout {
             a_strides: self.shape().broadcast_strides(&out_shape),
@@ -137,43 +137,30 @@ impl<B: Backend> Tensor<B> {
     pub fn sign(&self) -> Result<Self> {
         self.unary(UnaryOp::Sign)
     }
-}
 
-fn unary_name(op: UnaryOp) -> &'static str {
-    match op {
-        UnaryOp::Neg => "neg",
-        UnaryOp::Abs => "abs",
-        UnaryOp::Exp => "exp",
-        UnaryOp::Log => "log",
-        UnaryOp::Sqrt => "sqrt",
-        UnaryOp::Recip => "recip",
-        UnaryOp::Square => "square",
-        UnaryOp::Relu => "relu",
-        UnaryOp::LeakyRelu(_) => "leaky_relu",
-        UnaryOp::Sigmoid => "sigmoid",
-        UnaryOp::Tanh => "tanh",
-        UnaryOp::Powf(_) => "powf",
-        UnaryOp::AddScalar(_) => "add_scalar",
-        UnaryOp::MulScalar(_) => "mul_scalar",
-        UnaryOp::Clamp(..) => "clamp",
-        UnaryOp::GtScalar(_) => "gt_scalar",
-        UnaryOp::InRange(..) => "in_range",
-        UnaryOp::Sign => "sign",
+    /// `max(x, 0)`.
+    pub fn relu(&self) -> Result<Self> {
+        self.unary(UnaryOp::Relu)
     }
-}
 
-fn binary_name(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "add",
-        BinaryOp::Sub => "sub",
-        BinaryOp::Mul => "mul",
-        BinaryOp::Div => "div",
-        BinaryOp::Pow => "pow",
-        BinaryOp::Maximum => "maximum",
-        BinaryOp::Minimum => "minimum",
-        BinaryOp::Eq => "eq",
-        BinaryOp::Gt => "gt",
-        BinaryOp::Ge => "ge",
+    /// `x` for `x > 0`, else `alpha * x`.
+    pub fn leaky_relu(&self, alpha: f32) -> Result<Self> {
+        self.unary(UnaryOp::LeakyRelu(alpha))
+    }
+
+    /// `1 / (1 + e^-x)`.
+    pub fn sigmoid(&self) -> Result<Self> {
+        self.unary(UnaryOp::Sigmoid)
+    }
+
+    /// Hyperbolic tangent.
+    pub fn tanh(&self) -> Result<Self> {
+        self.unary(UnaryOp::Tanh)
+    }
+
+    /// `ln(1 + e^x)`, a smooth ReLU; its derivative is `sigmoid(x)`.
+    pub fn softplus(&self) -> Result<Self> {
+        self.unary(UnaryOp::Softplus)
     }
 }
 
@@ -205,6 +192,7 @@ fn unary_backward<B: Backend>(
             g.mul(&d)?
         }
         UnaryOp::Tanh => g.mul(&out.square()?.neg()?.add_scalar(1.0)?)?,
+        UnaryOp::Softplus => g.mul(&x.sigmoid()?)?,
         UnaryOp::Powf(p) => g.mul(&x.powf(p - 1.0)?.mul_scalar(p)?)?,
         UnaryOp::AddScalar(_) => g.clone(),
         UnaryOp::MulScalar(c) => g.mul_scalar(c)?,

@@ -1,6 +1,5 @@
 //! Public tensor ops, one file per family, each with its backward rule.
 
-mod activation;
 mod conv;
 mod elementwise;
 mod gather;
@@ -10,6 +9,8 @@ mod matmul;
 mod optim;
 mod pool;
 mod reduce;
+mod resize;
+mod softmax;
 
 pub use conv::Padding;
 pub use optim::{adam_step, axpby};

@@ -1,14 +1,14 @@
-//! In-place optimizer updates (`shaders/adam.wgsl`): the fused Adam step and `axpby`.
+//! In-place optimizer updates (`shaders/optim.wgsl`): the fused Adam step and `axpby`.
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{AdamStep, Result};
+use tensor::{AdamStep, OptimOps, Result};
 
 static SHADER: Shader = Shader {
-    name: "adam",
-    parts: &[COMMON_WGSL, include_str!("../../../../shaders/adam.wgsl")],
+    name: "optim",
+    parts: &[COMMON_WGSL, include_str!("../../../../shaders/optim.wgsl")],
+    generated: &[],
 };
 static ADAM: Kernel = Kernel {
     shader: &SHADER,
@@ -22,28 +22,28 @@ static AXPBY: Kernel = Kernel {
     storage: &[ReadWrite, Read],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct AxpbyParams {
-    len: u32,
-    a: f32,
-    b: f32,
+params! {
+    struct AxpbyParams {
+        len: u32,
+        a: f32,
+        b: f32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct AdamParams {
-    len: u32,
-    lr_t: f32,
-    beta1: f32,
-    beta2: f32,
-    epsilon: f32,
+params! {
+    struct AdamParams {
+        len: u32,
+        lr_t: f32,
+        beta1: f32,
+        beta2: f32,
+        epsilon: f32,
+    }
 }
 
-impl Wgpu {
+impl OptimOps for Wgpu {
     /// Updates `param`, `m` and `v` in place; a storage shared with another handle
     /// is copied first (clone-on-write), so no other tensor sees the change.
-    pub(crate) fn adam_step_impl(
+    fn adam_step(
         &self,
         param: &mut WgpuStorage,
         grad: &WgpuStorage,
@@ -66,7 +66,7 @@ impl Wgpu {
     }
 
     /// `y = a * y + b * x` in place; a shared `y` is copied first (clone-on-write).
-    pub(crate) fn axpby_impl(
+    fn axpby(
         &self,
         y: &mut WgpuStorage,
         a: f32,
@@ -81,5 +81,14 @@ impl Wgpu {
             b,
         };
         self.launch(&AXPBY, &[], &params, &[y, x], self.grid(len)?)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::AxpbyParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::AdamParams>(&super::SHADER);
     }
 }

@@ -1,20 +1,20 @@
-//! Conv2d forward and backward as implicit GEMMs (`shaders/conv2d.wgsl` on
+//! The conv family: conv2d forward and backward as implicit GEMMs (`shaders/conv.wgsl` on
 //! the tiled core `shaders/gemm.wgsl`).
 
 use super::matmul::GEMM_WGSL;
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{Conv2dGeom, Result};
+use tensor::{Conv2dGeom, ConvOps, Result};
 
 static SHADER: Shader = Shader {
-    name: "conv2d",
+    name: "conv",
     parts: &[
         COMMON_WGSL,
-        include_str!("../../../../shaders/conv2d.wgsl"),
+        include_str!("../../../../shaders/conv.wgsl"),
         GEMM_WGSL,
     ],
+    generated: &[],
 };
 static CONV2D: Kernel = Kernel {
     shader: &SHADER,
@@ -22,32 +22,32 @@ static CONV2D: Kernel = Kernel {
     storage: &[Read, Read, ReadWrite],
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ConvParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch_base: u32,
-    row_tile_base: u32,
-    splits: u32,
-    k_chunk: u32,
-    nb: u32,
-    h: u32,
-    w: u32,
-    c: u32,
-    kh: u32,
-    kw: u32,
-    o: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_top: u32,
-    pad_left: u32,
-    out_h: u32,
-    out_w: u32,
+params! {
+    struct ConvParams {
+        m: u32,
+        n: u32,
+        k: u32,
+        batch_base: u32,
+        row_tile_base: u32,
+        splits: u32,
+        k_chunk: u32,
+        nb: u32,
+        h: u32,
+        w: u32,
+        c: u32,
+        kh: u32,
+        kw: u32,
+        o: u32,
+        stride_h: u32,
+        stride_w: u32,
+        pad_top: u32,
+        pad_left: u32,
+        out_h: u32,
+        out_w: u32,
+    }
 }
 
-/// Which product conv2d.wgsl computes (its `MODE` override).
+/// Which product conv.wgsl computes (its `MODE` override).
 #[derive(Clone, Copy)]
 enum Mode {
     Forward = 0,
@@ -88,7 +88,7 @@ impl Wgpu {
             ),
         };
         // vec4 loads read 4 channels of one pixel: x needs c % 4 == 0, dy and w
-        // need o % 4 == 0 (see conv2d.wgsl).
+        // need o % 4 == 0 (see conv.wgsl).
         let a_vec4 = match mode {
             Mode::BackwardInput => g.o.is_multiple_of(4),
             Mode::Forward | Mode::BackwardFilter => g.c.is_multiple_of(4),
@@ -127,17 +127,14 @@ impl Wgpu {
             }
         })
     }
+}
 
-    pub(crate) fn conv2d_impl(
-        &self,
-        x: &WgpuStorage,
-        w: &WgpuStorage,
-        g: &Conv2dGeom,
-    ) -> Result<WgpuStorage> {
+impl ConvOps for Wgpu {
+    fn conv2d(&self, x: &WgpuStorage, w: &WgpuStorage, g: &Conv2dGeom) -> Result<WgpuStorage> {
         self.conv_gemm(Mode::Forward, x, w, g)
     }
 
-    pub(crate) fn conv2d_backward_input_impl(
+    fn conv2d_backward_input(
         &self,
         dy: &WgpuStorage,
         w: &WgpuStorage,
@@ -146,12 +143,20 @@ impl Wgpu {
         self.conv_gemm(Mode::BackwardInput, dy, w, g)
     }
 
-    pub(crate) fn conv2d_backward_filter_impl(
+    fn conv2d_backward_filter(
         &self,
         x: &WgpuStorage,
         dy: &WgpuStorage,
         g: &Conv2dGeom,
     ) -> Result<WgpuStorage> {
         self.conv_gemm(Mode::BackwardFilter, x, dy, g)
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::ConvParams>(&super::SHADER);
     }
 }

@@ -6,7 +6,7 @@
 //! run *before* them at the next submit. So released buffers wait in
 //! `released` until the next submit, and only then move to `free`.
 
-use crate::context::{lock, scoped};
+use crate::sync::{lock, scoped};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -1,15 +1,15 @@
 //! Max / average pooling and nearest upsampling, forward and backward
 //! (`shaders/pool.wgsl`).
 
+use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use crate::pool::WgpuStorage;
-use bytemuck::{Pod, Zeroable};
-use tensor::{Pool2dGeom, Result};
+use tensor::{Pool2dGeom, PoolOps, Result};
 
 static SHADER: Shader = Shader {
     name: "pool",
     parts: &[COMMON_WGSL, include_str!("../../../../shaders/pool.wgsl")],
+    generated: &[],
 };
 static MAX_POOL: Kernel = Kernel {
     shader: &SHADER,
@@ -45,22 +45,22 @@ static UPSAMPLE_BACKWARD: Kernel = Kernel {
 /// Largest input whose flat indices are all exact in f32 (the argmax format).
 const MAX_EXACT_INDEX: usize = 1 << 24;
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct PoolParams {
-    len: u32,
-    n: u32,
-    h: u32,
-    w: u32,
-    c: u32,
-    kh: u32,
-    kw: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_top: u32,
-    pad_left: u32,
-    out_h: u32,
-    out_w: u32,
+params! {
+    struct PoolParams {
+        len: u32,
+        n: u32,
+        h: u32,
+        w: u32,
+        c: u32,
+        kh: u32,
+        kw: u32,
+        stride_h: u32,
+        stride_w: u32,
+        pad_top: u32,
+        pad_left: u32,
+        out_h: u32,
+        out_w: u32,
+    }
 }
 
 fn params(g: &Pool2dGeom, len: usize) -> PoolParams {
@@ -115,12 +115,10 @@ impl Wgpu {
         self.launch(kernel, &[], &params(g, len), &buffers, self.grid(len)?)?;
         Ok(out)
     }
+}
 
-    pub(crate) fn max_pool2d_impl(
-        &self,
-        x: &WgpuStorage,
-        g: &Pool2dGeom,
-    ) -> Result<(WgpuStorage, WgpuStorage)> {
+impl PoolOps for Wgpu {
+    fn max_pool2d(&self, x: &WgpuStorage, g: &Pool2dGeom) -> Result<(WgpuStorage, WgpuStorage)> {
         let in_len = g.n * g.h * g.w * g.c;
         if in_len > MAX_EXACT_INDEX {
             // Two inputs would share one f32 index and both receive the gradient.
@@ -142,7 +140,7 @@ impl Wgpu {
         Ok((out, argmax))
     }
 
-    pub(crate) fn max_pool2d_backward_impl(
+    fn max_pool2d_backward(
         &self,
         dy: &WgpuStorage,
         argmax: &WgpuStorage,
@@ -158,21 +156,17 @@ impl Wgpu {
         )
     }
 
-    pub(crate) fn avg_pool2d_impl(&self, x: &WgpuStorage, g: &Pool2dGeom) -> Result<WgpuStorage> {
+    fn avg_pool2d(&self, x: &WgpuStorage, g: &Pool2dGeom) -> Result<WgpuStorage> {
         let len = g.n * g.out_h * g.out_w * g.c;
         self.pool_launch(&AVG_POOL, "avg_pool2d", &[x], g, len)
     }
 
-    pub(crate) fn avg_pool2d_backward_impl(
-        &self,
-        dy: &WgpuStorage,
-        g: &Pool2dGeom,
-    ) -> Result<WgpuStorage> {
+    fn avg_pool2d_backward(&self, dy: &WgpuStorage, g: &Pool2dGeom) -> Result<WgpuStorage> {
         let len = g.n * g.h * g.w * g.c;
         self.pool_launch(&AVG_POOL_BACKWARD, "avg_pool2d_backward", &[dy], g, len)
     }
 
-    pub(crate) fn upsample_impl(
+    fn upsample_nearest2d(
         &self,
         x: &WgpuStorage,
         dims: [usize; 4],
@@ -184,7 +178,7 @@ impl Wgpu {
         self.pool_launch(&UPSAMPLE, "upsample_nearest2d", &[x], &g, len)
     }
 
-    pub(crate) fn upsample_backward_impl(
+    fn upsample_nearest2d_backward(
         &self,
         dy: &WgpuStorage,
         dims: [usize; 4],
@@ -200,5 +194,13 @@ impl Wgpu {
             &g,
             len,
         )
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    #[test]
+    fn params_structs_match_their_wgsl_declarations() {
+        crate::ops::params::check_against_wgsl::<super::PoolParams>(&super::SHADER);
     }
 }

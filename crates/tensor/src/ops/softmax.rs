@@ -1,28 +1,8 @@
-//! Activations, softmax and log-softmax.
+//! Softmax and log-softmax (the softmax family), with their backward rules.
 
-use crate::{Backend, Result, Tensor, UnaryOp};
+use crate::{Backend, Result, Tensor};
 
 impl<B: Backend> Tensor<B> {
-    /// `max(x, 0)`.
-    pub fn relu(&self) -> Result<Self> {
-        self.unary(UnaryOp::Relu)
-    }
-
-    /// `x` for `x > 0`, else `alpha * x`.
-    pub fn leaky_relu(&self, alpha: f32) -> Result<Self> {
-        self.unary(UnaryOp::LeakyRelu(alpha))
-    }
-
-    /// `1 / (1 + e^-x)`.
-    pub fn sigmoid(&self) -> Result<Self> {
-        self.unary(UnaryOp::Sigmoid)
-    }
-
-    /// Hyperbolic tangent.
-    pub fn tanh(&self) -> Result<Self> {
-        self.unary(UnaryOp::Tanh)
-    }
-
     /// Softmax over `axis`, computed stably in one fused kernel.
     pub fn softmax(&self, axis: isize) -> Result<Self> {
         self.softmax_impl(axis, false)

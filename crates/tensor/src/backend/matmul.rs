@@ -1,0 +1,35 @@
+//! The matmul family: batched matrix products.
+
+use super::StorageOps;
+use crate::Result;
+
+/// Dimensions of a batched matrix product `C[b] = op(A[b]) @ op(B[b])`.
+///
+/// `op(A)` is `m x k` and `op(B)` is `k x n`; with `trans_a`, A is stored as
+/// `k x m` row-major (and likewise B as `n x k` with `trans_b`). A batch stride
+/// of 0 reuses the same matrix for every batch (broadcast). C is `batch x m x n`,
+/// contiguous.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatmulDims {
+    pub batch: usize,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+    /// Elements between consecutive A matrices (0 = broadcast, else `m * k`).
+    pub a_batch_stride: usize,
+    /// Elements between consecutive B matrices (0 = broadcast, else `k * n`).
+    pub b_batch_stride: usize,
+}
+
+/// Batched matrix products.
+pub trait MatmulOps: StorageOps {
+    /// Batched matrix product, see [`MatmulDims`].
+    fn matmul(
+        &self,
+        a: &Self::Storage,
+        b: &Self::Storage,
+        dims: MatmulDims,
+    ) -> Result<Self::Storage>;
+}
