@@ -40,9 +40,14 @@ pub struct CommonArgs {
     /// Run directory for samples, metrics and checkpoints [default: runs/<model>/<timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue training from this checkpoint (weights, optimizer state and step count).
+    /// Continue training from this checkpoint (weights, optimizer state and step count),
+    /// in the checkpoint's own run directory unless --out names another.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Replace the run already in --out (its metrics, checkpoint and samples) instead of
+    /// refusing to touch it.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Save a sample grid every N steps (0: only at the end).
     #[arg(long)]
     pub sample_every: Option<u64>,
@@ -58,6 +63,15 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// Where the run writes, from `--out`, `--resume` and `--overwrite`.
+    pub fn run_options(&self) -> train::RunOptions {
+        train::RunOptions {
+            out: self.out.clone(),
+            resume: self.resume.clone(),
+            overwrite: self.overwrite,
+        }
+    }
+
     /// The training loop's schedule from these options; `sample_every` is the model's
     /// default when `--sample-every` is not given.
     pub fn loop_options(&self, sample_every: u64) -> train::LoopOptions {

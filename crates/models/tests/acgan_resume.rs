@@ -18,6 +18,7 @@ fn args(out: &Path, steps: u64, resume: Option<&Path>) -> CommonArgs {
         data_dir: None,
         out: Some(out.to_path_buf()),
         resume: resume.map(Path::to_path_buf),
+        overwrite: false,
         sample_every: Some(0),
         checkpoint_every: 0,
         log_every: 1,

@@ -23,6 +23,7 @@ fn args(out: &Path) -> CommonArgs {
         data_dir: None,
         out: Some(out.to_path_buf()),
         resume: None,
+        overwrite: false,
         sample_every: Some(0),
         checkpoint_every: 0,
         log_every: 100,

@@ -29,6 +29,6 @@ pub use checkpoint::{
 pub use error::{Error, Result};
 pub use metrics::MetricsLog;
 pub use progress::Progress;
-pub use run_dir::{run_dir, timestamp};
+pub use run_dir::{LOCK_FILE, RunDir, RunOptions, open_run, timestamp};
 pub use step_loop::{LoopEnd, LoopOptions, StepModel, check_finite, train_loop};
 pub use stop::StopFlag;

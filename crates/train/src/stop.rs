@@ -1,9 +1,12 @@
-//! Ctrl-C as a clean stop.
+//! Ctrl-C and SIGTERM as a clean stop.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Set by Ctrl-C; the training loop saves a checkpoint and stops.
+/// Set by Ctrl-C, SIGTERM or SIGHUP (what `timeout`, `docker stop`, Slurm and systemd
+/// send); the training loop saves a checkpoint and stops. A second signal ends the
+/// process at once (exit code 130), so work after the loop (scoring) never holds a
+/// user who asked twice.
 #[derive(Clone)]
 pub struct StopFlag(Arc<AtomicBool>);
 
@@ -16,7 +19,15 @@ impl StopFlag {
                 let flag = Arc::new(AtomicBool::new(false));
                 let f = flag.clone();
                 // If a handler is already installed (embedding application), Ctrl-C keeps its behaviour.
-                let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+                let _ = ctrlc::set_handler(move || {
+                    if f.swap(true, Ordering::SeqCst) {
+                        eprintln!("stopped again: exiting now");
+                        std::process::exit(130);
+                    }
+                    eprintln!(
+                        "stopping: finishing the step and saving a checkpoint (again to exit now)"
+                    );
+                });
                 flag
             })
             .clone();

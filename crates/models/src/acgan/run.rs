@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tensor::{Backend, Tensor};
 use train::save_png;
 use train::{Error, Result};
-use train::{MetricsLog, StepBatches, StepModel, plot_metrics, run_dir, train_loop};
+use train::{MetricsLog, StepBatches, StepModel, plot_metrics, train_loop};
 
 /// Default batch size: smaller than Keras' 100 so that the default CPU run fits in
 /// about 25 minutes (the generator is trained on twice the batch).
@@ -78,10 +78,7 @@ pub fn train<B: Backend>(
         (None, Some(e)) => e * batches_per_epoch,
         (None, None) => DEFAULT_STEPS,
     };
-    if let Some(path) = &args.resume {
-        train::resume(&mut gan, path)?;
-    }
-    let dir = run_dir("acgan", args.out.as_deref())?;
+    let dir = train::open_run(&mut gan, &args.run_options())?;
     eprintln!(
         "acgan: backend {}, {} training images, batch {} (generator: {}), {} steps, run directory {}",
         backend.name(),
@@ -120,7 +117,7 @@ pub fn train<B: Backend>(
     }
     plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(AcganReport {
-        dir,
+        dir: dir.to_path_buf(),
         steps: gan.step,
         steps_per_sec: end.steps_per_sec,
         last: end.last.unwrap_or_default(),

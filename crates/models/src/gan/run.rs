@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use tensor::{Backend, Tensor};
 use train::Result;
 use train::save_png;
-use train::{MetricsLog, StepBatches, StepModel, plot_metrics, run_dir, train_loop};
+use train::{MetricsLog, StepBatches, StepModel, plot_metrics, train_loop};
 
 /// Default number of iterations of the headline run: where the Inception Score of the
 /// averaged generator peaks on the bundled 8,000 training digits. Measured with
@@ -53,10 +53,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
         (None, None) => DEFAULT_STEPS,
     };
     let mut gan = Gan::new(backend.clone(), config.clone())?;
-    if let Some(path) = &args.resume {
-        train::resume(&mut gan, path)?;
-    }
-    let dir = run_dir("gan", args.out.as_deref())?;
+    let dir = train::open_run(&mut gan, &args.run_options())?;
     eprintln!(
         "gan: backend {}, {} training images, batch {}, {} steps, run directory {}",
         backend.name(),
@@ -89,7 +86,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
     )?;
     plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(GanReport {
-        dir,
+        dir: dir.to_path_buf(),
         steps: gan.step,
         steps_per_sec: end.steps_per_sec,
         last: end.last.unwrap_or_default(),

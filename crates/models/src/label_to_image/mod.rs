@@ -26,7 +26,7 @@ use nn::{Checkpoint, Dense, Init, Mode, Module, Optimizer, Seeds, Sgd};
 use std::path::{Path, PathBuf};
 use tensor::{Backend, Tensor, no_grad};
 use train::save_png;
-use train::{Checkpointed, MetricsLog, StepBatches, StepModel, plot_metrics, run_dir, train_loop};
+use train::{Checkpointed, MetricsLog, StepBatches, StepModel, plot_metrics, train_loop};
 use train::{Error, Result};
 
 /// Iterations of the article.
@@ -199,10 +199,7 @@ pub fn train<B: Backend>(
     };
     let mut model = LabelToImage::new(backend.clone(), args.lr.unwrap_or(DEFAULT_LR))?;
     model.normalize = opts.normalize_targets;
-    if let Some(path) = &args.resume {
-        train::resume(&mut model, path)?;
-    }
-    let dir = run_dir("label_to_image", args.out.as_deref())?;
+    let dir = train::open_run(&mut model, &args.run_options())?;
     eprintln!(
         "label_to_image: backend {}, {} training images, batch {batch}, {total} steps, run directory {}",
         backend.name(),
@@ -235,7 +232,7 @@ pub fn train<B: Backend>(
     datasets::write_idx_labels(dir.join("samples-labels.idx1-ubyte"), &labels)?;
     plot_losses(&end.metrics, &dir.join("loss.png"))?;
     Ok(LabelToImageReport {
-        dir,
+        dir: dir.to_path_buf(),
         steps: model.step,
         steps_per_sec: end.steps_per_sec,
         last_loss: end.last.unwrap_or(f32::NAN),

@@ -29,7 +29,7 @@ use datasets::{Distribution1d, Gaussian, GaussianMixture};
 use nn::{Activation, Adam, Checkpoint, Dense, Mode, Module, Seeds, Sequential};
 use std::path::{Path, PathBuf};
 use tensor::{Backend, Tensor, no_grad};
-use train::{Checkpointed, MetricsLog, StepModel, run_dir, train_loop};
+use train::{Checkpointed, MetricsLog, StepModel, train_loop};
 use train::{Error, Result};
 use train::{Series, line_chart};
 
@@ -514,10 +514,7 @@ pub fn train<B: Backend>(
         (None, None) => DEFAULT_STEPS,
     };
     let mut gan = ToyGan::new(backend.clone(), opts, batch, lr, args.seed)?;
-    if let Some(path) = &args.resume {
-        train::resume(&mut gan, path)?;
-    }
-    let dir = run_dir("toy_gan", args.out.as_deref())?;
+    let dir = train::open_run(&mut gan, &args.run_options())?;
     let (target_mean, target_std) = gan.target.moments();
     eprintln!(
         "toy_gan: backend {}, target {}, batch {batch}, {total} steps, run directory {}",
@@ -544,7 +541,7 @@ pub fn train<B: Backend>(
     plot_losses(&end.metrics, &dir.join("loss.png"))?;
     let (mean, std) = gan.generated_moments()?;
     Ok(ToyGanReport {
-        dir,
+        dir: dir.to_path_buf(),
         steps: gan.step,
         steps_per_sec: end.steps_per_sec,
         last: end.last.unwrap_or_default(),
