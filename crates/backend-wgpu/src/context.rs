@@ -58,6 +58,7 @@ impl Wgpu {
     }
 
     async fn open() -> Result<Wgpu> {
+        check_backend_env()?;
         let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         let backends = desc.backends;
         let instance = wgpu::Instance::new(desc);
@@ -231,5 +232,34 @@ impl Wgpu {
             )));
         }
         Ok(())
+    }
+}
+
+/// Names `WGPU_BACKEND` may list (wgpu ignores others, which would leave no backend).
+const BACKEND_NAMES: [&str; 10] = [
+    "vulkan", "vk", "dx12", "d3d12", "metal", "mtl", "gl", "gles", "opengl", "webgpu",
+];
+
+/// Refuses a `WGPU_BACKEND` naming a backend wgpu does not know, instead of trying none.
+fn check_backend_env() -> Result<()> {
+    let Ok(value) = std::env::var("WGPU_BACKEND") else {
+        return Ok(());
+    };
+    let unknown: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !BACKEND_NAMES.contains(&t.to_lowercase().as_str()))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::backend(
+            BACKEND,
+            format!(
+                "WGPU_BACKEND={value:?}: unknown backend {}; use vulkan, gl, metal or dx12 \
+                 (comma-separated), or unset it to try all",
+                unknown.join(", ")
+            ),
+        ))
     }
 }

@@ -119,6 +119,17 @@ pub enum DatasetError {
         record_len: usize,
     },
 
+    /// Images of another size than the data set's (MNIST digits are 28x28).
+    #[error("{}: images are {rows}x{cols}, {what} needs {expected_rows}x{expected_cols}", path.display())]
+    WrongImageSize {
+        path: PathBuf,
+        rows: usize,
+        cols: usize,
+        expected_rows: usize,
+        expected_cols: usize,
+        what: &'static str,
+    },
+
     /// None of the accepted names of a required file exists.
     #[error("{what} not found in {}: looked for {}", dir.display(), tried.join(", "))]
     MissingFile {

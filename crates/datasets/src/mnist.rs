@@ -63,8 +63,8 @@ impl Mnist {
                 tried: vec![format!("{} (not a directory)", dir.display())],
             });
         }
-        let train = load_pair(dir, TRAIN_IMAGES, TRAIN_LABELS, num_classes)?;
-        let test = load_pair(dir, TEST_IMAGES, TEST_LABELS, num_classes)?;
+        let train = load_digits(dir, TRAIN_IMAGES, TRAIN_LABELS, num_classes)?;
+        let test = load_digits(dir, TEST_IMAGES, TEST_LABELS, num_classes)?;
         Ok(Mnist { train, test })
     }
 
@@ -125,6 +125,29 @@ pub fn load_pair(
     let images_path = locate(dir, images_name)?;
     let labels_path = locate(dir, labels_name)?;
     load_image_set(&images_path, &labels_path, num_classes)
+}
+
+/// Loads one pair of digit files and checks that its images are 28x28, as every
+/// MNIST-style set's are (a 14x14 or 56x14 file would otherwise train garbage or fail
+/// far from the cause).
+fn load_digits(
+    dir: &Path,
+    images_name: &str,
+    labels_name: &str,
+    num_classes: usize,
+) -> Result<ImageSet> {
+    let set = load_pair(dir, images_name, labels_name, num_classes)?;
+    if (set.rows, set.cols, set.channels) != (28, 28, 1) {
+        return Err(DatasetError::WrongImageSize {
+            path: locate(dir, images_name)?,
+            rows: set.rows,
+            cols: set.cols,
+            expected_rows: 28,
+            expected_cols: 28,
+            what: "MNIST",
+        });
+    }
+    Ok(set)
 }
 
 /// Loads an IDX image file and an IDX label file as one set.

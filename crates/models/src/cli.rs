@@ -18,17 +18,17 @@ pub struct CommonArgs {
     /// Device to run on.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: BackendKind,
-    /// Number of training steps (iterations); overrides the model's default.
-    #[arg(long)]
+    /// Number of training steps (iterations, at least 1); overrides the model's default.
+    #[arg(long, value_parser = positive_u64)]
     pub steps: Option<u64>,
-    /// Number of passes over the training data; converted to steps.
-    #[arg(long, conflicts_with = "steps")]
+    /// Number of passes over the training data (at least 1); converted to steps.
+    #[arg(long, conflicts_with = "steps", value_parser = positive_u64)]
     pub epochs: Option<u64>,
-    /// Examples per training step; the model's default when omitted.
-    #[arg(long)]
+    /// Examples per training step (at least 1); the model's default when omitted.
+    #[arg(long, value_parser = positive_usize)]
     pub batch_size: Option<usize>,
-    /// Learning rate; the model's default when omitted.
-    #[arg(long)]
+    /// Learning rate (a finite number above 0); the model's default when omitted.
+    #[arg(long, value_parser = positive_f32)]
     pub lr: Option<f32>,
     /// Seed for weights, noise, dropout and data order: the same seed gives the same run.
     #[arg(long, default_value_t = 42)]
@@ -54,12 +54,156 @@ pub struct CommonArgs {
     /// Save a checkpoint every N steps (0: only at the end).
     #[arg(long, default_value_t = 1000)]
     pub checkpoint_every: u64,
-    /// Append metrics to metrics.jsonl every N steps.
-    #[arg(long, default_value_t = 50)]
+    /// Append metrics to metrics.jsonl every N steps (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = positive_u64)]
     pub log_every: u64,
     /// No progress bar (for logs and CI); a line is printed every --log-every steps instead.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--steps` if given, else `--epochs` times the batches per epoch (checked), else the
+/// model's default.
+pub fn total_steps(args: &CommonArgs, per_epoch: u64, default: u64) -> train::Result<u64> {
+    match (args.steps, args.epochs) {
+        (Some(s), _) => Ok(s),
+        (None, Some(e)) => e.checked_mul(per_epoch).ok_or_else(|| {
+            train::Error::argument(
+                "--epochs",
+                format!("{e} epochs of {per_epoch} steps overflow a 64-bit step count"),
+            )
+        }),
+        (None, None) => Ok(default),
+    }
+}
+
+/// Refuses work whose memory would not fit: `bytes` is the estimate for `what`.
+///
+/// The limit is the memory the system says is available (`MemAvailable` of
+/// `/proc/meminfo`), or 16 GiB where it does not say.
+pub fn check_fits(what: &str, bytes: u128) -> train::Result<()> {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u128>().ok())
+        })
+        .map_or(16 << 30, |kib| kib * 1024);
+    if bytes > available {
+        let gib = |b: u128| b as f64 / (1u128 << 30) as f64;
+        return Err(train::Error::argument(
+            "memory",
+            format!(
+                "{what} needs about {:.1} GiB, more than the {:.1} GiB available",
+                gib(bytes),
+                gib(available)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The picture written beside a `sample` command's IDX `output`: `<name>-grid.png` in
+/// the same directory. Refused when `output` is itself a PNG (the IDX file would be
+/// replaced by the picture) or when the picture's path already exists (it may be a
+/// run's `samples.png` or another export's grid).
+pub fn grid_path_for(output: &std::path::Path) -> train::Result<PathBuf> {
+    let is_png = output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if is_png {
+        return Err(train::Error::argument(
+            "--output",
+            format!(
+                "{} is the IDX file of the digits, not a picture: name it *.idx3-ubyte \
+                 (the grid picture is written beside it as <name>-grid.png)",
+                output.display()
+            ),
+        ));
+    }
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "samples".into());
+    let grid = output.with_file_name(format!("{stem}-grid.png"));
+    if grid.exists() {
+        return Err(train::Error::argument(
+            "--output",
+            format!(
+                "the grid picture {} already exists and would be overwritten: \
+                 remove it or choose another --output",
+                grid.display()
+            ),
+        ));
+    }
+    Ok(grid)
+}
+
+/// A digit, 0 to 9.
+pub fn digit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(v) if v < 10 => Ok(v),
+        Ok(v) => Err(format!("{v} is not a digit (0-9)")),
+        Err(e) => Err(format!("{e} (expected a digit, 0-9)")),
+    }
+}
+
+/// A whole number of at least 1.
+pub fn positive_u64(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(v) if v >= 1 => Ok(v),
+        Ok(_) => Err("must be at least 1".into()),
+        Err(e) => Err(format!("{e} (expected a whole number of at least 1)")),
+    }
+}
+
+/// A whole number of at least 1.
+pub fn positive_usize(s: &str) -> Result<usize, String> {
+    positive_u64(s).and_then(|v| usize::try_from(v).map_err(|e| e.to_string()))
+}
+
+/// A whole number of at least 0.
+pub fn whole_usize(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .map_err(|e| format!("{e} (expected a whole number of at least 0)"))
+}
+
+/// A finite number above 0.
+pub fn positive_f32(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!(
+            "{v} is out of range: must be a finite number above 0"
+        )),
+        Err(e) => Err(format!("{e} (expected a finite number above 0)")),
+    }
+}
+
+/// A finite number above 0.
+pub fn positive_f64(s: &str) -> Result<f64, String> {
+    positive_f32(s)?;
+    s.parse::<f64>().map_err(|e| e.to_string())
+}
+
+/// A finite number.
+pub fn finite_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(v) => Err(format!("{v} is out of range: must be finite")),
+        Err(e) => Err(format!("{e} (expected a finite number)")),
+    }
+}
+
+/// A weight-average decay in [0, 1) (0: no average).
+pub fn decay(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        Ok(v) => Err(format!(
+            "{v} is out of range: must be at least 0 and below 1"
+        )),
+        Err(e) => Err(format!("{e} (expected a number in [0, 1))")),
+    }
 }
 
 impl CommonArgs {

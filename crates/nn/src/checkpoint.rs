@@ -156,8 +156,16 @@ impl Checkpoint {
         optimizer: &mut dyn Optimizer<B>,
         backend: &B,
     ) -> Result<()> {
+        let entries = self.with_prefix(prefix);
+        if entries.is_empty() {
+            // A fresh optimizer would silently restart the moments and the step count.
+            return Err(self.name_file(Error::Mismatch {
+                file: String::new(),
+                reason: format!("no optimizer state (no tensor named {prefix}...)"),
+            }));
+        }
         let mut state = Vec::new();
-        for (name, (shape, data)) in self.with_prefix(prefix) {
+        for (name, (shape, data)) in entries {
             state.push((
                 name,
                 Tensor::from_vec(backend, data.clone(), shape.clone())?,
@@ -196,7 +204,14 @@ fn restore_params<B: Backend>(
                 "tensor {prefix}{name} has shape {shape:?}, the model expects {:?}",
                 p.value().dims()
             )),
-            Some(_) => {}
+            Some((_, data)) => {
+                if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+                    problems.push(format!(
+                        "tensor {prefix}{name} holds a non-finite value ({} at element {i})",
+                        data[i]
+                    ));
+                }
+            }
         }
     }
     let expected: std::collections::HashSet<&String> = params.iter().map(|(n, _)| n).collect();

@@ -18,6 +18,17 @@ pub trait Checkpointed {
     fn save_parts(&self, ck: &mut Checkpoint) -> Result<()>;
     /// Restores what [`Checkpointed::save_parts`] wrote, and the step count `step`.
     fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> Result<()>;
+    /// Settings that change what the checkpoint means (a target distribution, an
+    /// activation, whether weights are averaged), by name: recorded when saving, and
+    /// a resume with other values is refused.
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// Metadata key of a setting.
+fn setting_key(name: &str) -> String {
+    format!("setting.{name}")
 }
 
 /// Metadata key of the model name.
@@ -29,6 +40,9 @@ pub const STEP_KEY: &str = "step";
 pub fn checkpoint_of<M: Checkpointed + ?Sized>(model: &M) -> Result<Checkpoint> {
     let mut ck = Checkpoint::new();
     model.save_parts(&mut ck)?;
+    for (name, value) in model.settings() {
+        ck.metadata.insert(setting_key(name), value);
+    }
     ck.metadata.insert(MODEL_KEY.into(), M::MODEL.into());
     ck.metadata
         .insert(STEP_KEY.into(), model.steps_done().to_string());
@@ -45,9 +59,28 @@ fn source(ck: &Checkpoint) -> String {
     ck.source.clone().unwrap_or_else(|| "checkpoint".into())
 }
 
-/// Checks that `ck` is a checkpoint of `M` and restores `model` from it.
+/// Checks that `ck` is a checkpoint of `M` trained with `model`'s settings and
+/// restores `model` from it.
 pub fn restore<M: Checkpointed + ?Sized>(model: &mut M, ck: &Checkpoint) -> Result<()> {
     check_model::<M>(ck)?;
+    let mismatched: Vec<String> = model
+        .settings()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let saved = ck.metadata.get(&setting_key(name))?;
+            (saved != &value).then(|| format!("{name} {saved} (this run: {value})"))
+        })
+        .collect();
+    if !mismatched.is_empty() {
+        return Err(Error::argument(
+            M::MODEL,
+            format!(
+                "{}: the checkpoint was trained with {}; resume with the same settings",
+                source(ck),
+                mismatched.join(", ")
+            ),
+        ));
+    }
     let step = ck
         .metadata
         .get(STEP_KEY)

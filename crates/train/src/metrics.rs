@@ -32,9 +32,13 @@ impl MetricsLog {
         writeln!(f, "{record}").map_err(|e| io_err(&self.path, e))
     }
 
-    /// Every record so far (for the loss curve at the end).
+    /// Every record so far (for the loss curve at the end); none before the first.
     pub fn read_all(&self) -> Result<Vec<serde_json::Value>> {
-        let text = fs::read_to_string(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&self.path, e)),
+        };
         Ok(text
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())

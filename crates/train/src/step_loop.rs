@@ -83,7 +83,17 @@ pub fn train_loop<M: StepModel>(
 ) -> Result<LoopEnd<M::Stats>> {
     let metrics = MetricsLog::new(dir);
     let stop = StopFlag::install();
-    let progress = Progress::new(model.saved().steps_done(), total, options.quiet);
+    let start = model.saved().steps_done();
+    if start >= total {
+        return Err(Error::argument(
+            "--steps",
+            format!(
+                "nothing to train: the run is at step {start} and --steps is {total}; \
+                 pass --steps above {start} to continue it"
+            ),
+        ));
+    }
+    let progress = Progress::new(start, total, options.quiet);
     let log_every = options.log_every.max(1);
     let checkpoint = dir.join("checkpoint.safetensors");
     let mut last = None;

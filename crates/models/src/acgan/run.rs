@@ -73,11 +73,8 @@ pub fn train<B: Backend>(
     let mut gan = Acgan::new(backend.clone(), config.clone())?;
     let batches = StepBatches::new("acgan", train.len(), config.batch_size, config.seed)?;
     let batches_per_epoch = batches.per_epoch();
-    let total = match (args.steps, args.epochs) {
-        (Some(s), _) => s,
-        (None, Some(e)) => e * batches_per_epoch,
-        (None, None) => DEFAULT_STEPS,
-    };
+    let total = crate::cli::total_steps(args, batches_per_epoch, DEFAULT_STEPS)?;
+    check_sizes(opts.export_count, opts.grid_columns)?;
     let dir = train::open_run(&mut gan, &args.run_options())?;
     eprintln!(
         "acgan: backend {}, {} training images, batch {} (generator: {}), {} steps, run directory {}",
@@ -307,6 +304,12 @@ pub fn sample<B: Backend>(
             format!("--class {k} is not a digit (0-9)"),
         ));
     }
+    let grid = if columns > 0 {
+        Some(crate::cli::grid_path_for(output)?)
+    } else {
+        None
+    };
+    check_sizes(count, columns)?;
     let ck = Checkpoint::load(checkpoint)?;
     let mut gan = Acgan::new(backend, AcganConfig::default())?;
     gan.restore_generator(&ck)?;
@@ -317,11 +320,29 @@ pub fn sample<B: Backend>(
         output,
         &labels_path_for(output),
     )?;
-    let (z, labels) = grid_inputs(&gan, class, columns, seed ^ 0x5eed)?;
-    if columns == 0 {
+    let Some(grid) = grid else {
         return Ok(());
-    }
-    save_grid(&gan, &z, &labels, &output.with_extension("png"))
+    };
+    let (z, labels) = grid_inputs(&gan, class, columns, seed ^ 0x5eed)?;
+    save_grid(&gan, &z, &labels, &grid)
+}
+
+/// Memory a generator forward pass takes per image in inference (the 14x14x256 and
+/// 28x28x256 activations and their neighbours, about 500,000 floats), rounded up.
+const GENERATOR_BYTES_PER_IMAGE: u128 = 2 << 20;
+
+/// Refuses an export or a grid whose memory would not fit, before any work.
+fn check_sizes(export_count: usize, grid_columns: usize) -> Result<()> {
+    crate::cli::check_fits(
+        &format!("exporting {export_count} digits"),
+        export_count as u128 * PIXELS as u128 * 3,
+    )?;
+    // A grid's images go through the generator in one batch.
+    let images = (CLASSES * grid_columns) as u128;
+    crate::cli::check_fits(
+        &format!("a grid of {CLASSES} rows of {grid_columns} digits"),
+        images * GENERATOR_BYTES_PER_IMAGE,
+    )
 }
 
 #[cfg(test)]

@@ -41,10 +41,10 @@ enum Command {
         #[arg(long)]
         checkpoint: PathBuf,
         /// Only this digit (0-9); otherwise every digit in turn, one grid row each.
-        #[arg(long)]
+        #[arg(long, value_parser = models::cli::digit)]
         class: Option<usize>,
         /// Number of images.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = models::cli::positive_usize)]
         count: usize,
         /// Output IDX file.
         #[arg(long, default_value = "samples.idx3-ubyte")]

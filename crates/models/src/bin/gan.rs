@@ -17,7 +17,7 @@ struct Cli {
     common: CommonArgs,
     /// Decay of the moving average of the generator's weights that samples come from
     /// (0: sample from the trained generator itself, as the Keras original).
-    #[arg(long, default_value_t = 0.999)]
+    #[arg(long, default_value_t = 0.999, value_parser = models::cli::decay)]
     ema_decay: f32,
     /// Do not score the exported samples at the end (the score trains and caches an
     /// MNIST classifier under runs/classifier/ on first use).
@@ -35,7 +35,7 @@ enum Command {
         #[arg(long)]
         checkpoint: PathBuf,
         /// Number of images.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = models::cli::positive_usize)]
         count: usize,
         /// Output IDX file.
         #[arg(long, default_value = "samples.idx3-ubyte")]

@@ -248,9 +248,14 @@ pub struct SampleScore {
 /// digit each was asked for) with the classifier cached at `classifier`, trained on
 /// the bundled MNIST on first use (about a minute on 2 cores).
 pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Result<SampleScore> {
-    let be = backend_cpu::Cpu;
-    let model = load_or_train(&be, classifier)?;
+    // Every input is checked before the classifier is trained (which takes a while).
     let images = datasets::read_idx_images(samples)?;
+    if images.count == 0 {
+        return Err(Error::argument(
+            "score",
+            format!("{}: the file holds no images", samples.display()),
+        ));
+    }
     if images.rows != 28 || images.cols != 28 {
         return Err(Error::argument(
             "score",
@@ -262,9 +267,7 @@ pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Re
             ),
         ));
     }
-    let pixels = datasets::normalize::u8_to_unit(&images.pixels);
-    let probs = predict(&model, &be, &pixels, images.count)?;
-    let class_faithful = match labels {
+    let asked = match labels {
         None => None,
         Some(path) => {
             let asked = datasets::read_idx_labels(path, 10)?;
@@ -279,9 +282,14 @@ pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Re
                     ),
                 ));
             }
-            Some(class_fidelity(&probs, 10, &asked))
+            Some(asked)
         }
     };
+    let be = backend_cpu::Cpu;
+    let model = load_or_train(&be, classifier)?;
+    let pixels = datasets::normalize::u8_to_unit(&images.pixels);
+    let probs = predict(&model, &be, &pixels, images.count)?;
+    let class_faithful = asked.map(|asked| class_fidelity(&probs, 10, &asked));
     Ok(SampleScore {
         count: images.count,
         inception_score: inception_score(&probs, 10),

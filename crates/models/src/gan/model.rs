@@ -230,7 +230,19 @@ impl<B: Backend> Checkpointed for Gan<B> {
         Ok(())
     }
 
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![("ema_decay", self.config.ema_decay.to_string())]
+    }
+
     fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> train::Result<()> {
+        let has_ema = ck.tensors.keys().any(|k| k.starts_with("generator_ema."));
+        if has_ema && self.generator_ema.is_none() {
+            return Err(train::Error::argument(
+                "gan",
+                "the checkpoint carries a generator average that --ema-decay 0 would drop; \
+                 resume with the decay it was trained with",
+            ));
+        }
         ck.restore_module("generator.", &self.generator, &self.backend)?;
         ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
         self.restore_ema(ck)?;

@@ -47,11 +47,7 @@ pub fn train<B: Backend>(backend: B, args: &CommonArgs, ema_decay: f32) -> Resul
     };
     let batches = StepBatches::new("gan", train.len(), config.batch_size, config.seed)?;
     let batches_per_epoch = batches.per_epoch();
-    let total = match (args.steps, args.epochs) {
-        (Some(s), _) => s,
-        (None, Some(e)) => e * batches_per_epoch,
-        (None, None) => DEFAULT_STEPS,
-    };
+    let total = crate::cli::total_steps(args, batches_per_epoch, DEFAULT_STEPS)?;
     let mut gan = Gan::new(backend.clone(), config.clone())?;
     let dir = train::open_run(&mut gan, &args.run_options())?;
     eprintln!(
@@ -200,10 +196,17 @@ pub fn sample<B: Backend>(
     seed: u64,
     output: &Path,
 ) -> Result<()> {
+    // Validated before any work: the picture's path, and the memory of the export
+    // (the images, their bytes and the file's buffer).
+    let grid = crate::cli::grid_path_for(output)?;
+    crate::cli::check_fits(
+        &format!("exporting {count} digits"),
+        count as u128 * PIXELS as u128 * 3,
+    )?;
     let ck = Checkpoint::load(checkpoint)?;
     let mut gan = Gan::new(backend, GanConfig::default())?;
     gan.restore_generator(&ck)?;
     export_samples(&gan, count, seed, output)?;
     let z = gan.noise(100.min(count.max(1)), seed)?;
-    save_grid(&gan, &z, &output.with_extension("png"))
+    save_grid(&gan, &z, &grid)
 }

@@ -192,11 +192,7 @@ pub fn train<B: Backend>(
     }
     let batches = StepBatches::new("label_to_image", train.len(), batch, args.seed)?;
     let batches_per_epoch = batches.per_epoch();
-    let total = match (args.steps, args.epochs) {
-        (Some(s), _) => s,
-        (None, Some(e)) => e * batches_per_epoch,
-        (None, None) => DEFAULT_STEPS,
-    };
+    let total = crate::cli::total_steps(args, batches_per_epoch, DEFAULT_STEPS)?;
     let mut model = LabelToImage::new(backend.clone(), args.lr.unwrap_or(DEFAULT_LR))?;
     model.normalize = opts.normalize_targets;
     let dir = train::open_run(&mut model, &args.run_options())?;

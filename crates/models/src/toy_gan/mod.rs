@@ -88,13 +88,13 @@ pub struct ToyGanOptions {
     #[arg(long, value_enum, default_value = "gaussian")]
     pub target: TargetKind,
     /// Mean of the Gaussian (the centre of the mixture).
-    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true, value_parser = crate::cli::finite_f64)]
     pub mean: f64,
     /// Standard deviation of the Gaussian (of each mixture component).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = crate::cli::positive_f64)]
     pub std: f64,
     /// Distance between the two mixture components' means.
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = 4.0, value_parser = crate::cli::positive_f64)]
     pub gap: f64,
     /// Activation of the hidden layers of both networks (leaky ReLU: slope 0.2).
     #[arg(long, value_enum, default_value = "leaky-relu")]
@@ -103,10 +103,10 @@ pub struct ToyGanOptions {
     #[arg(long, default_value_t = 2)]
     pub layers: usize,
     /// Units per hidden layer.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::cli::positive_usize)]
     pub hidden: usize,
     /// Discriminator updates per generator update.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::cli::positive_usize)]
     pub d_steps: usize,
     /// Generator input noise.
     #[arg(long, value_enum, default_value = "stratified")]
@@ -114,7 +114,7 @@ pub struct ToyGanOptions {
     /// Learning-rate decay: the rate is multiplied by this every 150 iterations, as the
     /// article's `tf.train.exponential_decay(lr, step, 150, 0.95, staircase=True)`
     /// (1: constant, which works better with Adam here).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::cli::positive_f64)]
     pub lr_decay: f64,
 }
 
@@ -266,6 +266,8 @@ pub struct ToyGan<B: Backend> {
     /// Factor applied to the learning rate every [`DECAY_STEPS`] iterations.
     pub lr_decay: f64,
     pub noise_kind: NoiseKind,
+    /// The hidden layers' activation.
+    pub activation: ActivationKind,
     pub seed: u64,
     pub step: u64,
 }
@@ -303,6 +305,7 @@ impl<B: Backend> ToyGan<B> {
             lr,
             lr_decay: opts.lr_decay,
             noise_kind: opts.noise,
+            activation: opts.activation,
             seed,
             step: 0,
         })
@@ -384,6 +387,14 @@ impl<B: Backend> ToyGan<B> {
 /// Both networks, both optimizers and the step count.
 impl<B: Backend> Checkpointed for ToyGan<B> {
     const MODEL: &'static str = "toy_gan";
+
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("target", self.target.name()),
+            ("activation", format!("{:?}", self.activation)),
+            ("noise", format!("{:?}", self.noise_kind)),
+        ]
+    }
 
     fn steps_done(&self) -> u64 {
         self.step
@@ -506,13 +517,15 @@ pub fn train<B: Backend>(
     opts: &ToyGanOptions,
 ) -> Result<ToyGanReport> {
     let batch = args.batch_size.unwrap_or(DEFAULT_BATCH);
+    // Every example's activations and their gradients, through both networks.
+    let floats_per_example = (opts.layers as u128 + 1) * opts.hidden as u128 * 3 * 4;
+    crate::cli::check_fits(
+        &format!("--batch-size {batch}"),
+        batch as u128 * floats_per_example * 4,
+    )?;
     let lr = args.lr.unwrap_or(DEFAULT_LR);
-    let total = match (args.steps, args.epochs) {
-        (Some(s), _) => s,
-        // There is no dataset: an "epoch" is taken as 100 iterations.
-        (None, Some(e)) => e * 100,
-        (None, None) => DEFAULT_STEPS,
-    };
+    // There is no dataset: an "epoch" is taken as 100 iterations.
+    let total = crate::cli::total_steps(args, 100, DEFAULT_STEPS)?;
     let mut gan = ToyGan::new(backend.clone(), opts, batch, lr, args.seed)?;
     let dir = train::open_run(&mut gan, &args.run_options())?;
     let (target_mean, target_std) = gan.target.moments();
