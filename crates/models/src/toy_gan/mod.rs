@@ -520,8 +520,18 @@ pub fn train<B: Backend>(
     // Every example's activations and their gradients, through both networks.
     let floats_per_example = (opts.layers as u128 + 1) * opts.hidden as u128 * 3 * 4;
     crate::cli::check_fits(
-        &format!("--batch-size {batch}"),
+        &format!(
+            "--batch-size {batch} (with --layers {} --hidden {})",
+            opts.layers, opts.hidden
+        ),
         batch as u128 * floats_per_example * 4,
+    )?;
+    // The weights (G's hidden x hidden, D's twice as wide) with their gradients and
+    // Adam's two moments.
+    let weights = opts.layers as u128 * (opts.hidden as u128).pow(2) * 5;
+    crate::cli::check_fits(
+        &format!("--layers {} --hidden {}", opts.layers, opts.hidden),
+        weights * 4 * 4,
     )?;
     let lr = args.lr.unwrap_or(DEFAULT_LR);
     // There is no dataset: an "epoch" is taken as 100 iterations.
