@@ -71,14 +71,27 @@ fn sgd_nesterov() {
 }
 
 #[test]
-fn rmsprop_keras_defaults_and_rule() {
+fn rmsprop_keras3_defaults() {
     let opt = RmsProp::<Cpu>::default();
     assert_eq!(
         (opt.lr, opt.rho, opt.epsilon, opt.decay),
         (0.001, 0.9, 1e-7, 0.0)
     );
-    let w = trajectory(&mut RmsProp::new(0.01), 3);
-    // a = 0.9 a + 0.1 g^2; w -= 0.01 g / (sqrt(a) + 1e-7)
+    // Keras 3 / tf.keras: epsilon inside the square root.
+    assert!(!opt.epsilon_outside_sqrt);
+    assert!(
+        RmsProp::<Cpu>::new(0.01)
+            .keras2_epsilon()
+            .epsilon_outside_sqrt
+    );
+}
+
+#[test]
+fn rmsprop_both_rules_on_the_quadratic() {
+    // With gradients of order 1, a >= 0.1 dwarfs epsilon = 1e-7: the two rules agree
+    // to 2e-7 here (sqrt(0.1 + 1e-7) = 0.3162280 vs sqrt(0.1) + 1e-7 = 0.3162279), so
+    // one hand trajectory checks both.
+    // a = 0.9 a + 0.1 g^2; w -= 0.01 g / (sqrt(a) + 1e-7)   [or / sqrt(a + 1e-7)]
     // step 1: g = [1, 6]; a = [0.1, 3.6]; step = 0.01 * [1 / 0.3162278, 6 / 1.8973666] = [0.0316228, 0.0316228]
     //         w = [0.9683772, 1.9683772]
     // step 2: g = [0.9367545, 5.9367545]; a = [0.09 + 0.0877509, 3.24 + 3.5245053] = [0.1777509, 6.7645053]
@@ -87,9 +100,94 @@ fn rmsprop_keras_defaults_and_rule() {
     // step 3: g = [0.8923170, 5.8911023]; a = [0.2395988, 9.5585635]
     //         w = [0.9461585 - 0.01 * 0.8923170 / 0.4894883, 1.9455512 - 0.01 * 5.8911023 / 3.0917088]
     //           = [0.9279289, 1.9264965]
-    assert_close("rmsprop 1", &w[0], &[0.9683772, 1.9683772], 2e-6);
-    assert_close("rmsprop 2", &w[1], &[0.9461585, 1.9455512], 2e-6);
-    assert_close("rmsprop 3", &w[2], &[0.9279289, 1.9264965], 2e-6);
+    for (rule, mut opt) in [
+        ("keras 3", RmsProp::new(0.01)),
+        ("keras 2", RmsProp::new(0.01).keras2_epsilon()),
+    ] {
+        let w = trajectory(&mut opt, 3);
+        assert_close(rule, &w[0], &[0.9683772, 1.9683772], 2e-6);
+        assert_close(rule, &w[1], &[0.9461585, 1.9455512], 2e-6);
+        assert_close(rule, &w[2], &[0.9279289, 1.9264965], 2e-6);
+    }
+}
+
+/// `w` after each of `steps` steps on f(w) = sum(w * c): a constant gradient g = c.
+fn constant_gradient_trajectory(
+    opt: &mut dyn Optimizer<Cpu>,
+    c: &[f32],
+    steps: usize,
+) -> Vec<Vec<f32>> {
+    let w = Param::new(t(&vec![0.0; c.len()], &[c.len()]));
+    let c = t(c, &[c.len()]);
+    (0..steps)
+        .map(|_| {
+            let grads = w
+                .value()
+                .mul(&c)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            opt.step(&[("w".to_string(), w.clone())], &grads).unwrap();
+            w.value().to_vec().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn rmsprop_keras3_rule_puts_epsilon_inside_the_square_root() {
+    // Gradients of 1e-4 and 2e-4 make a (1e-9 .. 8e-9) small next to epsilon = 1e-7,
+    // where the rules differ by about 10x. Keras 3 defaults: lr 0.001, rho 0.9.
+    // a = 0.9 a + 0.1 g^2; w -= 0.001 g / sqrt(a + 1e-7); w0 = [0, 0]
+    // step 1: a = 0.1 * [1e-8, 4e-8] = [1e-9, 4e-9]
+    //         sqrt(a + 1e-7) = sqrt([1.01e-7, 1.04e-7]) = [3.1780497e-4, 3.2249031e-4]
+    //         step = [1e-7 / 3.1780497e-4, 2e-7 / 3.2249031e-4] = [3.1465839e-4, 6.2017367e-4]
+    //         w = [-3.1465839e-4, -6.2017367e-4]
+    // step 2: a = 0.9 * [1e-9, 4e-9] + [1e-9, 4e-9] = [1.9e-9, 7.6e-9]
+    //         sqrt(a + 1e-7) = sqrt([1.019e-7, 1.076e-7]) = [3.1921779e-4, 3.2802439e-4]
+    //         step = [3.1326574e-4, 6.0971076e-4]
+    //         w = [-6.2792413e-4, -1.2298844e-3]
+    let w = constant_gradient_trajectory(&mut RmsProp::default(), &[1e-4, 2e-4], 2);
+    assert_close(
+        "keras 3 step 1",
+        &w[0],
+        &[-3.1465839e-4, -6.2017367e-4],
+        1e-9,
+    );
+    assert_close(
+        "keras 3 step 2",
+        &w[1],
+        &[-6.2792413e-4, -1.2298844e-3],
+        2e-9,
+    );
+}
+
+#[test]
+fn rmsprop_keras2_rule_puts_epsilon_outside_the_square_root() {
+    // The same problem as above with `keras2_epsilon`: w -= 0.001 g / (sqrt(a) + 1e-7).
+    // step 1: a = [1e-9, 4e-9]; sqrt(a) + 1e-7 = [3.1622777e-5 + 1e-7, 6.3245553e-5 + 1e-7]
+    //                                          = [3.1722777e-5, 6.3345553e-5]
+    //         step = [1e-7 / 3.1722777e-5, 2e-7 / 6.3345553e-5] = [3.1523092e-3, 3.1572856e-3]
+    //         w = [-3.1523092e-3, -3.1572856e-3]
+    // step 2: a = [1.9e-9, 7.6e-9]; sqrt(a) + 1e-7 = [4.3588989e-5 + 1e-7, 8.7177979e-5 + 1e-7]
+    //                                              = [4.3688989e-5, 8.7277979e-5]
+    //         step = [2.2889062e-3, 2.2915288e-3]
+    //         w = [-5.4412154e-3, -5.4488143e-3]
+    let mut opt = RmsProp::default().keras2_epsilon();
+    let w = constant_gradient_trajectory(&mut opt, &[1e-4, 2e-4], 2);
+    assert_close(
+        "keras 2 step 1",
+        &w[0],
+        &[-3.1523092e-3, -3.1572856e-3],
+        5e-9,
+    );
+    assert_close(
+        "keras 2 step 2",
+        &w[1],
+        &[-5.4412154e-3, -5.4488143e-3],
+        1e-8,
+    );
 }
 
 #[test]

@@ -7,10 +7,11 @@ use tensor::{Backend, Error, Result, Tensor, no_grad};
 ///
 /// Training normalises with the batch mean and (biased) variance over every axis
 /// but the last, and moves the moving statistics:
-/// `moving = moving * momentum + batch * (1 - momentum)`, where the variance fed to
-/// the moving average is made unbiased as Keras 2 does (`* n / (n - 1 - epsilon)`,
-/// n = values per channel). Evaluation uses the
-/// moving statistics. Defaults: momentum 0.99, epsilon 1e-3.
+/// `moving = moving * momentum + batch * (1 - momentum)`. As in TensorFlow 2 /
+/// Keras 3, the variance fed to the moving average is the biased batch variance;
+/// [`BatchNorm::bessel_corrected_moving_variance`] makes it unbiased first as
+/// standalone Keras 2 did (`* n / (n - 1 - epsilon)`, n = values per channel).
+/// Evaluation uses the moving statistics. Defaults: momentum 0.99, epsilon 1e-3.
 pub struct BatchNorm<B: Backend> {
     pub gamma: Param<B>,
     pub beta: Param<B>,
@@ -18,6 +19,9 @@ pub struct BatchNorm<B: Backend> {
     pub moving_variance: Param<B>,
     pub momentum: f32,
     pub epsilon: f32,
+    /// Feeds the moving variance `var * n / (n - 1 - epsilon)` (Keras 2) instead of
+    /// the biased batch variance (Keras 3).
+    pub bessel_correction: bool,
 }
 
 impl<B: Backend> BatchNorm<B> {
@@ -30,12 +34,21 @@ impl<B: Backend> BatchNorm<B> {
             moving_variance: Param::buffer(Tensor::ones(backend, [features])?),
             momentum: 0.99,
             epsilon: 1e-3,
+            bessel_correction: false,
         })
     }
 
     /// Sets the momentum of the moving statistics.
     pub fn momentum(mut self, momentum: f32) -> Self {
         self.momentum = momentum;
+        self
+    }
+
+    /// Standalone Keras 2's moving variance: the batch variance is made unbiased
+    /// (`* n / (n - 1 - epsilon)`) before the moving average; normalisation in
+    /// training still uses the biased batch variance.
+    pub fn bessel_corrected_moving_variance(mut self) -> Self {
+        self.bessel_correction = true;
         self
     }
 }
@@ -68,7 +81,7 @@ impl<B: Backend> Module<B> for BatchNorm<B> {
                 self.moving_mean
                     .set(mm.mul_scalar(m)?.add(&mean.detach().mul_scalar(1.0 - m)?)?);
                 let n = (x.numel() / features.max(1)) as f32;
-                let unbiased = if n > 1.0 + self.epsilon {
+                let unbiased = if self.bessel_correction && n > 1.0 + self.epsilon {
                     n / (n - (1.0 + self.epsilon))
                 } else {
                     1.0

@@ -1,20 +1,31 @@
-//! RMSprop (Hinton), as Keras implements it.
+//! RMSprop (Hinton), as TensorFlow 2 / Keras 3 implement it (Keras 2's rule on request).
 
 use super::{Optimizer, decayed_lr, load_slot_state, slot, slot_state, updatable};
 use crate::NamedParam;
 use std::collections::HashMap;
 use tensor::{Backend, Gradients, Result, Tensor, no_grad};
 
-/// Keras `RMSprop`: defaults lr 0.001, rho 0.9, epsilon 1e-7, decay 0.
+/// Keras 3 `RMSprop`: defaults lr 0.001, rho 0.9, epsilon 1e-7, decay 0 (and
+/// Keras 3's momentum 0, centered false, which is the only variant implemented).
 ///
 /// With `lr_t = lr / (1 + decay * iterations)` (Keras 2's legacy decay, used by
-/// `cifar10_cnn`): `a = rho a + (1 - rho) g^2`, `p -= lr_t g / (sqrt(a) + epsilon)`.
+/// `cifar10_cnn`) and `a = rho a + (1 - rho) g^2`:
+///
+/// - by default, as TensorFlow's `ApplyRMSProp` and Keras 3:
+///   `p -= lr_t g / sqrt(a + epsilon)`;
+/// - with [`RmsProp::keras2_epsilon`], as standalone Keras 2 (the seed articles' era):
+///   `p -= lr_t g / (sqrt(a) + epsilon)`.
+///
+/// The two differ where `a` is not much larger than `epsilon`, i.e. for gradients
+/// below about `sqrt(epsilon)` (3e-4 with the default epsilon).
 pub struct RmsProp<B: Backend> {
     pub lr: f32,
     pub rho: f32,
     pub epsilon: f32,
     /// Keras 2's legacy time-based learning-rate decay.
     pub decay: f32,
+    /// Adds epsilon outside the square root (Keras 2) instead of inside (Keras 3).
+    pub epsilon_outside_sqrt: bool,
     t: u64,
     accumulators: HashMap<String, Tensor<B>>,
     backend: Option<B>,
@@ -36,6 +47,7 @@ impl<B: Backend> RmsProp<B> {
             rho: 0.9,
             epsilon: 1e-7,
             decay: 0.0,
+            epsilon_outside_sqrt: false,
             t: 0,
             accumulators: HashMap::new(),
             backend: None,
@@ -52,6 +64,13 @@ impl<B: Backend> RmsProp<B> {
     /// Sets epsilon.
     pub fn epsilon(mut self, epsilon: f32) -> Self {
         self.epsilon = epsilon;
+        self
+    }
+
+    /// Standalone Keras 2's rule: divides by `sqrt(a) + epsilon` instead of
+    /// `sqrt(a + epsilon)` (what the Keras 2 era examples were trained with).
+    pub fn keras2_epsilon(mut self) -> Self {
+        self.epsilon_outside_sqrt = true;
         self
     }
 
@@ -82,7 +101,11 @@ impl<B: Backend> Optimizer<B> for RmsProp<B> {
                 let a = slot("RMSprop", &self.accumulators, name, &p)?
                     .mul_scalar(rho)?
                     .add(&g.square()?.mul_scalar(1.0 - rho)?)?;
-                let denom = a.sqrt()?.add_scalar(self.epsilon)?;
+                let denom = if self.epsilon_outside_sqrt {
+                    a.sqrt()?.add_scalar(self.epsilon)?
+                } else {
+                    a.add_scalar(self.epsilon)?.sqrt()?
+                };
                 param.set(p.sub(&g.mul_scalar(lr)?.div(&denom)?)?);
                 self.accumulators.insert(name.clone(), a);
             }
