@@ -236,8 +236,8 @@ impl Wgpu {
 }
 
 /// Names `WGPU_BACKEND` may list (wgpu ignores others, which would leave no backend).
-const BACKEND_NAMES: [&str; 10] = [
-    "vulkan", "vk", "dx12", "d3d12", "metal", "mtl", "gl", "gles", "opengl", "webgpu",
+const BACKEND_NAMES: [&str; 11] = [
+    "vulkan", "vk", "dx12", "d3d12", "metal", "mtl", "gl", "gles", "opengl", "webgpu", "noop",
 ];
 
 /// Refuses a `WGPU_BACKEND` naming a backend wgpu does not know, instead of trying none.

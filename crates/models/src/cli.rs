@@ -108,7 +108,45 @@ pub fn check_fits(what: &str, bytes: u128) -> train::Result<()> {
 /// the same directory. Refused when `output` is itself a PNG (the IDX file would be
 /// replaced by the picture) or when the picture's path already exists (it may be a
 /// run's `samples.png` or another export's grid).
-pub fn grid_path_for(output: &std::path::Path) -> train::Result<PathBuf> {
+pub fn grid_path_for(
+    output: &std::path::Path,
+    checkpoint: &std::path::Path,
+) -> train::Result<PathBuf> {
+    check_sample_output(output, checkpoint)?;
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "samples".into());
+    let grid = output.with_file_name(format!("{stem}-grid.png"));
+    check_new_output(&grid, "the grid picture")?;
+    Ok(grid)
+}
+
+/// Refuses a `sample` command's IDX `output` that is the checkpoint read from, another
+/// checkpoint, or a PNG.
+pub fn check_sample_output(
+    output: &std::path::Path,
+    checkpoint: &std::path::Path,
+) -> train::Result<()> {
+    let same_file = match (
+        std::fs::canonicalize(output),
+        std::fs::canonicalize(checkpoint),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => output == checkpoint,
+    };
+    let is_checkpoint = output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+    if same_file || is_checkpoint {
+        return Err(train::Error::argument(
+            "--output",
+            format!(
+                "{} is a checkpoint, not an IDX file of digits: name the output *.idx3-ubyte",
+                output.display()
+            ),
+        ));
+    }
     let is_png = output
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
@@ -122,22 +160,23 @@ pub fn grid_path_for(output: &std::path::Path) -> train::Result<PathBuf> {
             ),
         ));
     }
-    let stem = output
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "samples".into());
-    let grid = output.with_file_name(format!("{stem}-grid.png"));
-    if grid.exists() {
+    Ok(())
+}
+
+/// Refuses a path derived from `--output` that already exists (it may belong to a
+/// run or to another export).
+pub fn check_new_output(path: &std::path::Path, what: &str) -> train::Result<()> {
+    if path.exists() {
         return Err(train::Error::argument(
             "--output",
             format!(
-                "the grid picture {} already exists and would be overwritten: \
+                "{what} {} already exists and would be overwritten: \
                  remove it or choose another --output",
-                grid.display()
+                path.display()
             ),
         ));
     }
-    Ok(grid)
+    Ok(())
 }
 
 /// A digit, 0 to 9.

@@ -202,7 +202,8 @@ fn resuming_after_a_kill_cleans_up_orphans_and_duplicate_rows() {
     // What a kill -9 after step 6 leaves: rows past the checkpoint (step 4) and a
     // half-written temporary checkpoint.
     let mut log = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
-    log += "{\"step\":5,\"d_loss\":1.0}\n{\"step\":6,\"d_loss\":1.0}\n";
+    // The last row was cut short by the kill.
+    log += "{\"step\":5,\"d_loss\":1.0}\n{\"step\":6,\"d_loss\":1.0}\n{\"step\":7,\"d_lo";
     std::fs::write(run.join("metrics.jsonl"), log).unwrap();
     let orphan = run.join(".checkpoint.safetensors.999999.0.tmp");
     std::fs::write(&orphan, vec![0u8; 1000]).unwrap();
@@ -231,5 +232,59 @@ fn resuming_after_a_kill_cleans_up_orphans_and_duplicate_rows() {
     assert_eq!(step_of(&ck), 6);
     assert_eq!(logged_steps(&run), [1, 2, 3, 4, 5, 6]);
     assert!(!orphan.exists(), "orphan temporary checkpoint left behind");
+    std::fs::remove_dir_all(&run).ok();
+}
+
+#[test]
+fn resuming_from_an_older_copy_in_the_run_directory_needs_overwrite() {
+    let run = scratch("backup");
+    let first = quick(&run, 2, &[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let ck = run.join("checkpoint.safetensors");
+    let backup = run.join("backup.safetensors");
+    std::fs::copy(&ck, &backup).unwrap();
+    let more = gan()
+        .args([
+            "--steps",
+            "4",
+            "--batch-size",
+            "8",
+            "--quiet",
+            "--log-every",
+            "1",
+        ])
+        .args(["--sample-every", "0", "--no-score", "--resume"])
+        .arg(&ck)
+        .output()
+        .unwrap();
+    assert!(
+        more.status.success(),
+        "{}",
+        String::from_utf8_lossy(&more.stderr)
+    );
+    // The backup (step 2) would cut the log of the step-4 run back and replace its
+    // checkpoint.
+    let back = gan()
+        .args([
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--quiet",
+            "--no-score",
+            "--resume",
+        ])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&back.stderr);
+    assert!(!back.status.success(), "{err}");
+    assert!(err.contains("--overwrite"), "{err}");
+    assert_eq!(step_of(&ck), 4);
+    assert_eq!(logged_steps(&run), [1, 2, 3, 4]);
     std::fs::remove_dir_all(&run).ok();
 }

@@ -181,10 +181,13 @@ impl Checkpoint {
         let file = self.source.clone().unwrap_or_else(|| "checkpoint".into());
         match e {
             Error::Mismatch { reason, .. } => Error::Mismatch { file, reason },
-            Error::Tensor(t) => Error::File {
-                path: file,
-                reason: t.to_string(),
-            },
+            // What the file's contents caused; a device failure stays what it is.
+            Error::Tensor(t @ (tensor::Error::Argument { .. } | tensor::Error::Shape { .. })) => {
+                Error::File {
+                    path: file,
+                    reason: t.to_string(),
+                }
+            }
             other => other,
         }
     }

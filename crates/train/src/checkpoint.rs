@@ -63,14 +63,21 @@ fn source(ck: &Checkpoint) -> String {
 /// restores `model` from it.
 pub fn restore<M: Checkpointed + ?Sized>(model: &mut M, ck: &Checkpoint) -> Result<()> {
     check_model::<M>(ck)?;
-    let mismatched: Vec<String> = model
-        .settings()
-        .into_iter()
-        .filter_map(|(name, value)| {
-            let saved = ck.metadata.get(&setting_key(name))?;
-            (saved != &value).then(|| format!("{name} {saved} (this run: {value})"))
-        })
-        .collect();
+    let mut mismatched = Vec::new();
+    for (name, value) in model.settings() {
+        match ck.metadata.get(&setting_key(name)) {
+            Some(saved) if saved != &value => {
+                mismatched.push(format!("{name} {saved} (this run: {value})"));
+            }
+            Some(_) => {}
+            // Written before settings were recorded: nothing to compare with.
+            None => eprintln!(
+                "warning: {} does not record the {name} it was trained with; \
+                 assuming {value}",
+                source(ck)
+            ),
+        }
+    }
     if !mismatched.is_empty() {
         return Err(Error::argument(
             M::MODEL,

@@ -25,13 +25,20 @@ pub struct RunOptions {
 const RUN_OUTPUTS: [&str; 3] = ["metrics.jsonl", "checkpoint.safetensors", "samples"];
 /// The lock file that marks a directory in use.
 pub const LOCK_FILE: &str = "run.lock";
+/// The checkpoint a run writes into its directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 
-/// A run directory held for the life of a run: no other run can write into it (a
-/// `run.lock` naming this process, removed when this value is dropped).
+/// A run directory held for the life of a run: no other run can write into it.
+///
+/// The hold is an operating-system lock on `run.lock` (which names this process for
+/// messages): it ends with the process however the process ends, so a run killed by
+/// kill -9 or a second Ctrl-C never leaves the directory locked.
 #[derive(Debug)]
 pub struct RunDir {
     path: PathBuf,
     lock: PathBuf,
+    /// Holds the lock while open.
+    _held: fs::File,
 }
 
 impl RunDir {
@@ -49,13 +56,22 @@ impl RunDir {
         let path = match (&options.out, resume_dir) {
             (Some(d), _) => d.clone(),
             (None, Some(d)) => d.to_path_buf(),
-            (None, None) => Path::new("runs").join(model).join(timestamp()),
+            (None, None) => fresh_default_dir(model),
         };
         fs::create_dir_all(&path)
             .map_err(|e| io_err(&path, format!("cannot create run directory: {e}")))?;
-        let lock = take_lock(&path)?;
-        let dir = RunDir { path, lock };
-        let continues_here = resume_dir.is_some_and(|d| same_dir(d, &dir.path));
+        let (lock, held) = take_lock(&path)?;
+        let dir = RunDir {
+            path,
+            lock,
+            _held: held,
+        };
+        // Only the run's own checkpoint continues it; an older copy kept beside it would
+        // cut its log back and overwrite the newer checkpoint.
+        let continues_here = options.resume.as_deref().is_some_and(|ck| {
+            resume_dir.is_some_and(|d| same_dir(d, &dir.path))
+                && ck.file_name() == Some(std::ffi::OsStr::new(CHECKPOINT_FILE))
+        });
         if !continues_here {
             let previous = previous_run(&dir.path)?;
             if !previous.is_empty() {
@@ -101,20 +117,21 @@ impl RunDir {
     pub fn prepare_resume(&self, step: u64) -> Result<()> {
         let metrics = self.path.join("metrics.jsonl");
         if let Ok(text) = fs::read_to_string(&metrics) {
+            // Rows past the checkpoint, and a row cut short by the kill, go.
             let keep: Vec<&str> = text
                 .lines()
                 .filter(|l| {
                     serde_json::from_str::<serde_json::Value>(l)
                         .ok()
                         .and_then(|v| v["step"].as_u64())
-                        .is_none_or(|s| s <= step)
+                        .is_some_and(|s| s <= step)
                 })
                 .collect();
-            if keep.len() != text.lines().count() {
-                let mut kept = keep.join("\n");
-                if !kept.is_empty() {
-                    kept.push('\n');
-                }
+            let mut kept = keep.join("\n");
+            if !kept.is_empty() {
+                kept.push('\n');
+            }
+            if kept != text {
                 nn::checkpoint::write_atomic(&metrics, kept.as_bytes())?;
             }
         }
@@ -124,14 +141,38 @@ impl RunDir {
             };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                // What write_atomic and the charts name their temporary files.
-                if name.starts_with('.') && (name.ends_with(".tmp") || name.ends_with(".tmp.png")) {
+                if is_orphan_temporary(&name) {
                     fs::remove_file(entry.path())
                         .map_err(|e| io_err(&entry.path(), format!("cannot remove: {e}")))?;
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `name` is a temporary file of an interrupted write: write_atomic's
+/// `.<file>.<pid>.<n>.tmp` of a process that no longer runs, or a chart's
+/// `.<file>.tmp.png`.
+fn is_orphan_temporary(name: &str) -> bool {
+    if !name.starts_with('.') {
+        return false;
+    }
+    if name.ends_with(".tmp.png") {
+        return true;
+    }
+    let Some(stem) = name.strip_suffix(".tmp") else {
+        return false;
+    };
+    let mut parts = stem.rsplitn(3, '.');
+    let (Some(n), Some(pid), Some(_file)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    match (n.parse::<u64>(), pid.parse::<u32>()) {
+        (Ok(_), Ok(pid)) => {
+            pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+        }
+        _ => false,
     }
 }
 
@@ -143,6 +184,8 @@ impl std::ops::Deref for RunDir {
 }
 
 impl Drop for RunDir {
+    /// Removes the lock file while still holding it (the lock itself goes with the
+    /// file handle right after).
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.lock);
     }
@@ -165,6 +208,19 @@ fn previous_run(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// `runs/<model>/<timestamp>`, with `-2`, `-3`, ... when runs start in the same second.
+fn fresh_default_dir(model: &str) -> PathBuf {
+    let base = Path::new("runs").join(model);
+    let stamp = timestamp();
+    let mut dir = base.join(&stamp);
+    let mut n = 2;
+    while dir.exists() {
+        dir = base.join(format!("{stamp}-{n}"));
+        n += 1;
+    }
+    dir
+}
+
 fn same_dir(a: &Path, b: &Path) -> bool {
     match (fs::canonicalize(a), fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
@@ -172,57 +228,47 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Creates `dir/run.lock` holding this process's id; a lock of a process that no longer
-/// runs is taken over, one of a live process is an error naming it.
-fn take_lock(dir: &Path) -> Result<PathBuf> {
+/// Locks `dir/run.lock` (an operating-system lock, released when the process ends)
+/// and writes this process's id into it; a directory whose lock another process holds
+/// is an error naming that process.
+fn take_lock(dir: &Path) -> Result<(PathBuf, fs::File)> {
+    use std::io::{Read, Seek, Write};
     let lock = dir.join(LOCK_FILE);
-    for _ in 0..2 {
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                writeln!(f, "{}", std::process::id()).map_err(|e| io_err(&lock, e))?;
-                return Ok(lock);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = fs::read_to_string(&lock).unwrap_or_default();
-                let pid = holder.trim().parse::<u32>().ok();
-                if let Some(pid) = pid.filter(|&p| process_alive(p)) {
-                    return Err(Error::argument(
-                        "run directory",
-                        format!(
-                            "{} is in use by another run (process {pid}); wait for it, stop it, \
-                             or choose another --out",
-                            dir.display()
-                        ),
-                    ));
-                }
-                // Left by a run that was killed: take it over.
-                fs::remove_file(&lock)
-                    .map_err(|e| io_err(&lock, format!("cannot remove stale lock: {e}")))?;
-            }
-            Err(e) => return Err(io_err(&lock, format!("cannot create lock file: {e}"))),
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(|e| io_err(&lock, format!("cannot open lock file: {e}")))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = match holder.trim() {
+                "" => "another process".to_string(),
+                pid => format!("process {pid}"),
+            };
+            return Err(Error::argument(
+                "run directory",
+                format!(
+                    "{} is in use by another run ({holder}); wait for it, stop it, \
+                     or choose another --out",
+                    dir.display()
+                ),
+            ));
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(io_err(&lock, format!("cannot lock: {e}")));
         }
     }
-    Err(io_err(&lock, "another run keeps taking the lock"))
-}
-
-/// Whether process `pid` is alive (where the platform tells; elsewhere assumed alive,
-/// so a stale lock must then be removed by hand). This process counts as alive: a
-/// directory already open in it is in use.
-fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    let proc = Path::new("/proc");
-    if proc.is_dir() {
-        proc.join(pid.to_string()).exists()
-    } else {
-        true
-    }
+    let written = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "{}", std::process::id()));
+    written.map_err(|e| io_err(&lock, e))?;
+    Ok((lock, file))
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC, from the system clock (no time-zone database needed).

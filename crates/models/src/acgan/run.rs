@@ -305,10 +305,12 @@ pub fn sample<B: Backend>(
         ));
     }
     let grid = if columns > 0 {
-        Some(crate::cli::grid_path_for(output)?)
+        Some(crate::cli::grid_path_for(output, checkpoint)?)
     } else {
+        crate::cli::check_sample_output(output, checkpoint)?;
         None
     };
+    crate::cli::check_new_output(&labels_path_for(output), "the labels file")?;
     check_sizes(count, columns)?;
     let ck = Checkpoint::load(checkpoint)?;
     let mut gan = Acgan::new(backend, AcganConfig::default())?;

@@ -198,7 +198,7 @@ pub fn sample<B: Backend>(
 ) -> Result<()> {
     // Validated before any work: the picture's path, and the memory of the export
     // (the images, their bytes and the file's buffer).
-    let grid = crate::cli::grid_path_for(output)?;
+    let grid = crate::cli::grid_path_for(output, checkpoint)?;
     crate::cli::check_fits(
         &format!("exporting {count} digits"),
         count as u128 * PIXELS as u128 * 3,
