@@ -215,7 +215,7 @@ fn col2im(cols: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
 pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
     let kdim = g.kh * g.kw * g.c;
     let rows_per_image = g.out_h * g.out_w;
-    let mut out = vec![0.0; g.n * rows_per_image * g.o];
+    let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;
     if out.is_empty() || kdim == 0 {
         return Ok(out);
     }

@@ -75,7 +75,7 @@ where
         return Err(cpu_error("binary", "strides and out_dims differ in length"));
     }
     let total: usize = layout.out_dims.iter().product();
-    let mut out = vec![0.0; total];
+    let mut out = crate::alloc::zeros("binary", total)?;
     if total == 0 {
         return Ok(out);
     }

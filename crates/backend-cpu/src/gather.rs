@@ -28,7 +28,7 @@ pub(crate) fn index_select(
     }
     check_indices("index_select", indices, axis_len)?;
     check_len("index_select", "x", x, outer * axis_len * inner)?;
-    let mut out = Vec::with_capacity(total);
+    let mut out = crate::alloc::with_capacity("index_select", total)?;
     for block in x.chunks_exact(axis_len * inner).take(outer) {
         for &i in indices {
             out.extend_from_slice(&block[i * inner..(i + 1) * inner]);

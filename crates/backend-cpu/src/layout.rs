@@ -143,7 +143,7 @@ pub(crate) fn strided_copy(x: &[f32], layout: &StridedLayout) -> Result<Vec<f32>
         ));
     }
     let total: usize = layout.out_dims.iter().product();
-    let mut out = vec![0.0; total];
+    let mut out = crate::alloc::zeros("strided_copy", total)?;
     if total == 0 {
         return Ok(out);
     }
@@ -206,7 +206,7 @@ pub(crate) fn pad(
     }
     let total: usize = out_dims.iter().product();
     let x_total: usize = x_dims.iter().product();
-    let mut out = vec![0.0; total];
+    let mut out = crate::alloc::zeros("pad", total)?;
     if x_total == 0 {
         return Ok(out);
     }
@@ -257,7 +257,11 @@ pub(crate) fn concat(
             "the parts' sizes along the axis do not sum to the output's",
         ));
     }
-    let mut out = Vec::with_capacity(total);
+    if total == 0 {
+        // `outer` may still be huge ([2^40, 0] joined along axis 1): do not loop over it.
+        return Ok(Vec::new());
+    }
+    let mut out = crate::alloc::with_capacity("concat", total)?;
     for o in 0..outer {
         for (part, d) in parts.iter().zip(dims) {
             let block = d[axis] * inner;

@@ -23,6 +23,7 @@
 //! # Ok::<(), tensor::Error>(())
 //! ```
 
+mod alloc;
 mod conv;
 mod elementwise;
 mod gather;

@@ -107,8 +107,8 @@ pub(crate) fn gemm_new(
     lhs: MatRef<'_>,
     rhs: MatRef<'_>,
     parallelism: Parallelism,
-) -> Vec<f32> {
-    let mut out = Vec::with_capacity(m * n);
+) -> Result<Vec<f32>> {
+    let mut out = crate::alloc::with_capacity("matmul", m * n)?;
     // SAFETY: the capacity holds m * n elements; without `accumulate` every one of them
     // is written (k = 0 included) and none is read, so all are initialised before
     // `set_len`. `gemm::gemm` with `read_dst = false` overwrites `dst` without reading
@@ -120,7 +120,7 @@ pub(crate) fn gemm_new(
         gemm_to_ptr(out.as_mut_ptr(), m, n, k, lhs, rhs, false, parallelism);
         out.set_len(m * n);
     }
-    out
+    Ok(out)
 }
 
 /// The product into `dst`, checked against the operands' slices.
@@ -359,7 +359,7 @@ pub(crate) fn matmul(a: &[f32], b: &[f32], d: MatmulDims) -> Result<Vec<f32>> {
     let MatmulDims { batch, m, k, n, .. } = d;
     let c_size = m * n;
     if batch * c_size == 0 || k == 0 {
-        return Ok(vec![0.0; batch * c_size]);
+        return crate::alloc::zeros("matmul", batch * c_size);
     }
     check_len("matmul", "a", a, (batch - 1) * d.a_batch_stride + m * k)?;
     check_len("matmul", "b", b, (batch - 1) * d.b_batch_stride + k * n)?;
@@ -380,16 +380,9 @@ pub(crate) fn matmul(a: &[f32], b: &[f32], d: MatmulDims) -> Result<Vec<f32>> {
 
     let work = m * n * k;
     if batch == 1 {
-        return Ok(gemm_new(
-            m,
-            n,
-            k,
-            lhs_at(0),
-            rhs_at(0),
-            parallelism_for(m, n, k),
-        ));
+        return gemm_new(m, n, k, lhs_at(0), rhs_at(0), parallelism_for(m, n, k));
     }
-    let mut c = vec![0.0; batch * c_size];
+    let mut c = crate::alloc::zeros("matmul", batch * c_size)?;
     if work < GEMM_PAR_WORK && batch * work >= GEMM_PAR_WORK {
         // Many small products: one thread per product beats splitting each one.
         c.par_chunks_mut(c_size).enumerate().for_each(|(i, ci)| {
@@ -484,7 +477,7 @@ mod tests {
                 MatRef::row_major(&a, k, false),
                 MatRef::row_major(&b, n, false),
             );
-            let got = gemm_new(m, n, k, lhs, rhs, Parallelism::None);
+            let got = gemm_new(m, n, k, lhs, rhs, Parallelism::None).unwrap();
             assert_close(&got, &naive(&a, &b, m, k, n), k);
         }
     }

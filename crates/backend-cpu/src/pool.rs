@@ -66,8 +66,8 @@ fn work(g: &Pool2dGeom) -> usize {
 
 pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32>)> {
     let c = g.c;
-    let mut out = vec![0.0; output_len(g)];
-    let mut argmax = vec![-1.0; output_len(g)];
+    let mut out = crate::alloc::zeros("max_pool2d", output_len(g))?;
+    let mut argmax = crate::alloc::filled("max_pool2d", output_len(g), -1.0)?;
     if out.is_empty() {
         return Ok((out, argmax));
     }
@@ -167,7 +167,7 @@ pub(crate) fn max_pool2d_backward(dy: &[f32], argmax: &[f32], g: &Pool2dGeom) ->
 
 pub(crate) fn avg_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
     let c = g.c;
-    let mut out = vec![0.0; output_len(g)];
+    let mut out = crate::alloc::zeros("avg_pool2d", output_len(g))?;
     if out.is_empty() {
         return Ok(out);
     }
@@ -242,7 +242,7 @@ pub(crate) fn upsample_nearest2d(
     scale_w: usize,
 ) -> Result<Vec<f32>> {
     let out_row = w * scale_w * c;
-    let mut out = vec![0.0; n * h * scale_h * out_row];
+    let mut out = crate::alloc::zeros("upsample_nearest2d", n * h * scale_h * out_row)?;
     if out.is_empty() {
         return Ok(out);
     }

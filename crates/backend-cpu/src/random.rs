@@ -18,7 +18,7 @@ pub(crate) fn random(len: usize, dist: Distribution, seed: u64) -> Result<Vec<f3
     if len < PAR_THRESHOLD {
         return Ok((0..len).map(sample).collect());
     }
-    let mut out = vec![0.0; len];
+    let mut out = crate::alloc::zeros("random", len)?;
     out.par_chunks_mut(PAR_CHUNK)
         .enumerate()
         .for_each(|(t, chunk)| {

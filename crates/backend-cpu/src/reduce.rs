@@ -28,12 +28,12 @@ pub(crate) fn reduce(op: ReduceOp, x: &[f32], dims: &[usize], axes: &[usize]) ->
     Ok(match op {
         // Sums accumulate in f64: this backend is the numerical reference, and a long
         // f32 running sum loses digits that a GPU's tree reduction keeps.
-        ReduceOp::Sum => reduce_with(x, dims, &reduced, out_len, 0.0f64, |a, v| a + v as f64)
+        ReduceOp::Sum => reduce_with(x, dims, &reduced, out_len, 0.0f64, |a, v| a + v as f64)?
             .into_iter()
             .map(|a| a as f32)
             .collect(),
-        ReduceOp::Max => reduce_with(x, dims, &reduced, out_len, f32::NEG_INFINITY, f32::max),
-        ReduceOp::Min => reduce_with(x, dims, &reduced, out_len, f32::INFINITY, f32::min),
+        ReduceOp::Max => reduce_with(x, dims, &reduced, out_len, f32::NEG_INFINITY, f32::max)?,
+        ReduceOp::Min => reduce_with(x, dims, &reduced, out_len, f32::INFINITY, f32::min)?,
     })
 }
 
@@ -50,11 +50,11 @@ fn reduce_with<A: Copy>(
     out_len: usize,
     init: A,
     combine: impl Fn(A, f32) -> A,
-) -> Vec<A> {
-    let mut acc = vec![init; out_len];
+) -> Result<Vec<A>> {
+    let mut acc = crate::alloc::filled_with("reduce", out_len, init)?;
     let total: usize = dims.iter().product();
     if total == 0 {
-        return acc;
+        return Ok(acc);
     }
     let mut groups: Vec<(usize, bool)> = Vec::new();
     for (&size, &r) in dims.iter().zip(reduced) {
@@ -92,7 +92,7 @@ fn reduce_with<A: Copy>(
         }
         odo.advance();
     }
-    acc
+    Ok(acc)
 }
 
 pub(crate) fn argmax(x: &[f32], dims: &[usize], axis: usize) -> Result<Vec<f32>> {
@@ -105,7 +105,7 @@ pub(crate) fn argmax(x: &[f32], dims: &[usize], axis: usize) -> Result<Vec<f32>>
     let outer: usize = dims[..axis].iter().product();
     let len = dims[axis];
     let inner: usize = dims[axis + 1..].iter().product();
-    let mut out = vec![0.0; outer * inner];
+    let mut out = crate::alloc::zeros("argmax", outer * inner)?;
     if out.is_empty() {
         return Ok(out);
     }

@@ -7,7 +7,7 @@ use tensor::{ResizeOps, Result};
 
 fn resize_bilinear(x: &[f32], dims: [usize; 4], out_h: usize, out_w: usize) -> Result<Vec<f32>> {
     let [n, h, w, c] = dims;
-    let mut out = vec![0.0; n * out_h * out_w * c];
+    let mut out = crate::alloc::zeros("resize_bilinear", n * out_h * out_w * c)?;
     if out.is_empty() {
         return Ok(out);
     }

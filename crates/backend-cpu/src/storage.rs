@@ -21,6 +21,6 @@ impl StorageOps for Cpu {
     }
 
     fn fill(&self, len: usize, value: f32) -> Result<Self::Storage> {
-        Ok(Arc::new(vec![value; len]))
+        crate::alloc::filled("fill", len, value).map(Arc::new)
     }
 }

@@ -61,6 +61,9 @@ pub fn fans(dims: &[usize]) -> (usize, usize) {
 impl Init {
     /// A new tensor of `dims` filled by this initializer.
     pub fn make<B: Backend>(self, backend: &B, dims: &[usize], seed: u64) -> Result<Tensor<B>> {
+        // Fans and the orthogonal factorisation multiply dimensions: refuse a shape
+        // no tensor can have before any of that.
+        tensor::Shape::new(dims).check("initializer")?;
         let (fan_in, fan_out) = fans(dims);
         let fan_sum = (fan_in + fan_out).max(1) as f32;
         let fan_in = fan_in.max(1) as f32;

@@ -16,6 +16,14 @@ pub enum Error {
     /// An argument other than a shape was out of range (an axis, a stride, a probability...).
     #[error("{op}: invalid argument: {reason}")]
     Argument { op: &'static str, reason: String },
+    /// A shape, or a size computed from user input, is too large to be a tensor
+    /// (its element count overflows or passes [`crate::MAX_ELEMENTS`]).
+    #[error("{op}: shape {shape} is too large: {reason}")]
+    Size {
+        op: &'static str,
+        shape: String,
+        reason: String,
+    },
     /// `backward` or a gradient lookup was used wrongly.
     #[error("autograd: {0}")]
     Autograd(String),
@@ -36,6 +44,25 @@ impl Error {
             op,
             shapes,
             reason: reason.into(),
+        }
+    }
+
+    /// Size error naming the op and the shape that is too large.
+    pub fn size(op: &'static str, shape: &Shape, reason: impl Into<String>) -> Self {
+        Error::Size {
+            op,
+            shape: shape.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Size error for a size that overflows before it is even a shape (the
+    /// operands are named instead).
+    pub fn size_of(op: &'static str, what: impl Into<String>) -> Self {
+        Error::Size {
+            op,
+            shape: what.into(),
+            reason: "the element count overflows usize".into(),
         }
     }
 

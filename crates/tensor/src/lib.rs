@@ -44,5 +44,5 @@ pub use backend::{
 };
 pub use error::{Error, Result};
 pub use ops::{Padding, adam_step, axpby};
-pub use shape::Shape;
+pub use shape::{MAX_ELEMENTS, Shape};
 pub use tensor::{Tensor, TensorId};

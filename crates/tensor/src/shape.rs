@@ -3,6 +3,11 @@
 use crate::{Error, Result};
 use std::fmt;
 
+/// The most elements one tensor may have: an f32 buffer of more than `isize::MAX`
+/// bytes cannot be allocated on any machine, so such a shape is refused before
+/// anything is allocated.
+pub const MAX_ELEMENTS: usize = isize::MAX as usize / std::mem::size_of::<f32>();
+
 /// The dimensions of a tensor, outermost first (row-major, NHWC for images).
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Shape(pub Vec<usize>);
@@ -24,15 +29,58 @@ impl Shape {
     }
 
     /// Number of elements (1 for a scalar of rank 0).
+    ///
+    /// Exact whenever the product fits in `usize`; a product that does not saturates
+    /// to `usize::MAX` instead of wrapping (so it never equals a small count). Every
+    /// tensor's shape has passed [`Shape::check`], so for a tensor this is exact.
     pub fn numel(&self) -> usize {
-        self.0.iter().product()
+        self.0.iter().fold(1usize, |n, &d| n.saturating_mul(d))
     }
 
-    /// Row-major (C-contiguous) strides in elements.
+    /// Number of elements, or `None` when the product overflows `usize`.
+    pub fn checked_numel(&self) -> Option<usize> {
+        if self.0.contains(&0) {
+            return Some(0);
+        }
+        self.0.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+    }
+
+    /// The element count, or an error naming `op` and the shape when the shape
+    /// cannot be a tensor: its dimensions multiply past [`MAX_ELEMENTS`].
+    ///
+    /// Zero dimensions are left out of that product, so an empty tensor still has
+    /// strides that fit in `usize` (`[0, 2^40, 2^40]` is refused, `[0, 2^40]` is not).
+    pub fn check(&self, op: &'static str) -> Result<usize> {
+        let extent = self
+            .0
+            .iter()
+            .filter(|&&d| d != 0)
+            .try_fold(1usize, |n, &d| n.checked_mul(d));
+        match extent {
+            Some(e) if e <= MAX_ELEMENTS => Ok(self.numel()),
+            _ => Err(Error::size(
+                op,
+                self,
+                format!(
+                    "its dimensions multiply past {MAX_ELEMENTS} elements (isize::MAX bytes of f32)"
+                ),
+            )),
+        }
+    }
+
+    /// A shape from dimensions computed by an op, checked as [`Shape::check`].
+    pub fn checked(dims: Vec<usize>, op: &'static str) -> Result<Shape> {
+        let shape = Shape(dims);
+        shape.check(op)?;
+        Ok(shape)
+    }
+
+    /// Row-major (C-contiguous) strides in elements (saturating, like [`Shape::numel`],
+    /// for a shape that is not a tensor's).
     pub fn strides(&self) -> Vec<usize> {
-        let mut strides = vec![1; self.0.len()];
+        let mut strides = vec![1usize; self.0.len()];
         for i in (0..self.0.len().saturating_sub(1)).rev() {
-            strides[i] = strides[i + 1] * self.0[i + 1];
+            strides[i] = strides[i + 1].saturating_mul(self.0[i + 1]);
         }
         strides
     }
@@ -56,7 +104,8 @@ impl Shape {
         Ok(a as usize)
     }
 
-    /// The NumPy broadcast of two shapes.
+    /// The NumPy broadcast of two shapes; an error when they do not broadcast or
+    /// when the result is too large for a tensor (see [`Shape::check`]).
     pub fn broadcast(a: &Shape, b: &Shape, op: &'static str) -> Result<Shape> {
         let rank = a.rank().max(b.rank());
         let mut out = vec![0; rank];
@@ -83,7 +132,7 @@ impl Shape {
                 ));
             };
         }
-        Ok(Shape(out))
+        Shape::checked(out, op)
     }
 
     /// Strides with which to read a tensor of this shape as if broadcast to `out`

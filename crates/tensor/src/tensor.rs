@@ -58,7 +58,8 @@ impl<B: Backend> fmt::Debug for Tensor<B> {
 }
 
 impl<B: Backend> Tensor<B> {
-    /// Wraps backend storage as an untracked tensor. `storage` must hold `shape.numel()` elements.
+    /// Wraps backend storage as an untracked tensor. `storage` must hold `shape.numel()`
+    /// elements (so the shape is one that [`Shape::check`] accepts).
     pub fn from_storage(backend: &B, storage: B::Storage, shape: impl Into<Shape>) -> Self {
         Tensor {
             inner: Arc::new(Inner {
@@ -117,11 +118,12 @@ impl<B: Backend> Tensor<B> {
     /// Tensor from host data in row-major order.
     pub fn from_vec(backend: &B, data: Vec<f32>, shape: impl Into<Shape>) -> Result<Self> {
         let shape = shape.into();
-        if data.len() != shape.numel() {
+        let numel = shape.check("from_vec")?;
+        if data.len() != numel {
             return Err(Error::shape(
                 "from_vec",
                 &[&shape],
-                format!("{} values given for {} elements", data.len(), shape.numel()),
+                format!("{} values given for {numel} elements", data.len()),
             ));
         }
         Ok(Self::from_storage(backend, backend.from_vec(data)?, shape))
@@ -140,9 +142,10 @@ impl<B: Backend> Tensor<B> {
     /// Every element equal to `value`.
     pub fn full(backend: &B, shape: impl Into<Shape>, value: f32) -> Result<Self> {
         let shape = shape.into();
+        let numel = shape.check("full")?;
         Ok(Self::from_storage(
             backend,
-            backend.fill(shape.numel(), value)?,
+            backend.fill(numel, value)?,
             shape,
         ))
     }
@@ -159,6 +162,7 @@ impl<B: Backend> Tensor<B> {
 
     /// `0, 1, ..., n-1` as a 1-D tensor.
     pub fn arange(backend: &B, n: usize) -> Result<Self> {
+        Shape::new(&[n]).check("arange")?;
         Self::from_vec(backend, (0..n).map(|i| i as f32).collect(), [n])
     }
 
@@ -170,12 +174,17 @@ impl<B: Backend> Tensor<B> {
         seed: u64,
     ) -> Result<Self> {
         let shape = shape.into();
-        if shape.numel() > u32::MAX as usize {
-            return Err(Error::argument("random", "more than 2^32 elements"));
+        let numel = shape.check("random")?;
+        if numel > u32::MAX as usize {
+            return Err(Error::size(
+                "random",
+                &shape,
+                "the random streams address at most 2^32 elements",
+            ));
         }
         Ok(Self::from_storage(
             backend,
-            backend.random(shape.numel(), dist, seed)?,
+            backend.random(numel, dist, seed)?,
             shape,
         ))
     }

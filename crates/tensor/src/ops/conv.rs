@@ -33,8 +33,9 @@ impl Padding {
             }
             Padding::Same => {
                 let out = input.div_ceil(stride);
-                let total = ((out.max(1) - 1) * stride + kernel).saturating_sub(input);
-                Some((out, total / 2))
+                // Checked: a huge stride or kernel must not wrap around.
+                let span = (out.max(1) - 1).checked_mul(stride)?.checked_add(kernel)?;
+                Some((out, span.saturating_sub(input) / 2))
             }
         }
     }
@@ -63,6 +64,10 @@ impl<B: Backend> Tensor<B> {
                 format!("stride {stride:?} and {padding:?} padding leave no output"),
             ));
         };
+        let out_shape = Shape::checked(vec![n, out_h, out_w, o], "conv2d")?;
+        // The CPU kernels unfold every output pixel's window (im2col): that buffer
+        // must be a possible allocation too.
+        Shape::checked(vec![n, out_h, out_w, kh, kw, c], "conv2d")?;
         let geom = Conv2dGeom {
             n,
             h,
@@ -83,7 +88,7 @@ impl<B: Backend> Tensor<B> {
         Ok(Tensor::from_op(
             self.backend(),
             storage,
-            Shape::new(&[n, out_h, out_w, o]),
+            out_shape,
             "conv2d",
             &[x, w],
             move |g, _| {

@@ -16,19 +16,20 @@ impl<B: Backend> Tensor<B> {
                 ),
             ));
         }
+        let mut out_dims = self.dims().to_vec();
+        out_dims[a] = indices.len();
+        let out_shape = Shape::checked(out_dims, "index_select")?;
         let outer: usize = self.dims()[..a].iter().product();
         let inner: usize = self.dims()[a + 1..].iter().product();
         let storage =
             self.backend()
                 .index_select(self.storage(), outer, axis_len, inner, indices)?;
-        let mut out_dims = self.dims().to_vec();
-        out_dims[a] = indices.len();
         let indices = indices.to_vec();
         let in_shape = self.shape().clone();
         Ok(Tensor::from_op(
             self.backend(),
             storage,
-            Shape(out_dims),
+            out_shape,
             "index_select",
             &[self],
             move |g, _| {
@@ -41,7 +42,12 @@ impl<B: Backend> Tensor<B> {
 
     /// One-hot rows `[indices.len(), depth]`.
     pub fn one_hot(backend: &B, indices: &[usize], depth: usize) -> Result<Self> {
-        let mut data = vec![0.0; indices.len() * depth];
+        let shape = Shape::checked(vec![indices.len(), depth], "one_hot")?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(shape.numel()).map_err(|e| {
+            Error::backend("host", format!("one_hot: cannot allocate {shape}: {e}"))
+        })?;
+        data.resize(shape.numel(), 0.0);
         for (row, &i) in indices.iter().enumerate() {
             if i >= depth {
                 return Err(Error::argument(
@@ -51,7 +57,7 @@ impl<B: Backend> Tensor<B> {
             }
             data[row * depth + i] = 1.0;
         }
-        Tensor::from_vec(backend, data, [indices.len(), depth])
+        Tensor::from_vec(backend, data, shape)
     }
 
     /// Inverted dropout: in training, zeroes each element with probability `rate`

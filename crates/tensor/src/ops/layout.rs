@@ -7,7 +7,7 @@ impl<B: Backend> Tensor<B> {
     /// [`Tensor::reshape_infer`] for an inferred dimension.
     pub fn reshape(&self, shape: impl Into<Shape>) -> Result<Self> {
         let shape = shape.into();
-        if shape.numel() != self.numel() {
+        if shape.check("reshape")? != self.numel() {
             return Err(Error::shape(
                 "reshape",
                 &[self.shape(), &shape],
@@ -34,11 +34,11 @@ impl<B: Backend> Tensor<B> {
 
     /// Reshape where at most one dimension is `-1` (inferred), as in NumPy.
     pub fn reshape_infer(&self, dims: &[isize]) -> Result<Self> {
-        let known: usize = dims
+        let known = dims
             .iter()
             .filter(|&&d| d >= 0)
-            .map(|&d| d as usize)
-            .product();
+            .try_fold(1usize, |n, &d| n.checked_mul(d as usize))
+            .ok_or_else(|| Error::size_of("reshape", format!("{dims:?}")))?;
         let unknown = dims.iter().filter(|&&d| d < 0).count();
         if unknown > 1 || (unknown == 1 && (known == 0 || !self.numel().is_multiple_of(known))) {
             return Err(Error::argument(
@@ -268,8 +268,12 @@ impl<B: Backend> Tensor<B> {
                     format!("all dimensions but axis {a} must match"),
                 ));
             }
-            out_dims[a] += t.dims()[a];
+            out_dims[a] = out_dims[a]
+                .checked_add(t.dims()[a])
+                .ok_or_else(|| Error::size_of("concat", format!("the sizes along axis {a}")))?;
         }
+        let out_shape = Shape::checked(out_dims, "concat")?;
+        let out_dims = out_shape.0;
         let parts: Vec<&B::Storage> = tensors.iter().map(|t| t.storage()).collect();
         let dims: Vec<Vec<usize>> = tensors.iter().map(|t| t.dims().to_vec()).collect();
         let storage = first.backend().concat(&parts, &dims, a, &out_dims)?;
@@ -296,7 +300,8 @@ impl<B: Backend> Tensor<B> {
     /// Splits along `axis` into pieces of the given sizes.
     pub fn split(&self, sizes: &[usize], axis: isize) -> Result<Vec<Self>> {
         let a = self.shape().axis(axis, "split")?;
-        if sizes.iter().sum::<usize>() != self.dims()[a] {
+        let total = sizes.iter().try_fold(0usize, |n, &s| n.checked_add(s));
+        if total != Some(self.dims()[a]) {
             return Err(Error::shape(
                 "split",
                 &[self.shape()],
@@ -325,6 +330,18 @@ impl<B: Backend> Tensor<B> {
                 format!("dimension {a} ({d}) does not split into {n} equal pieces"),
             ));
         }
-        self.split(&vec![d / n; n], axis)
+        // `n` comes from the caller: reserve the pieces fallibly rather than abort.
+        let mut pieces = Vec::new();
+        pieces.try_reserve_exact(n).map_err(|_| {
+            Error::argument(
+                "chunk",
+                format!("cannot hold {n} pieces of {}", self.shape()),
+            )
+        })?;
+        let size = d / n;
+        for i in 0..n {
+            pieces.push(self.narrow(a as isize, i * size, (i + 1) * size)?);
+        }
+        Ok(pieces)
     }
 }

@@ -12,7 +12,7 @@ impl<B: Backend> Tensor<B> {
         if gates.rank() != 2
             || c_prev.rank() != 2
             || gates.dims()[0] != c_prev.dims()[0]
-            || gates.dims()[1] != 4 * c_prev.dims()[1]
+            || c_prev.dims()[1].checked_mul(4) != Some(gates.dims()[1])
         {
             return Err(Error::shape(
                 "lstm_cell",

@@ -35,6 +35,25 @@ impl<B: Backend> Tensor<B> {
         let b_batch = Shape::new(&b.dims()[..b.rank() - 2]);
         let batch_shape = Shape::broadcast(&a_batch, &b_batch, "matmul")?;
         let batch = batch_shape.numel();
+        let mut out_dims = batch_shape.dims().to_vec();
+        out_dims.extend([m, n]);
+        let out_shape = Shape::checked(out_dims, "matmul")?;
+        if out_shape.numel() == 0 {
+            // Nothing to compute; broadcasting an operand to the batch could still
+            // be a huge buffer (`[2, 1, m, k] @ [1, 2^40, k, 0]`), so skip it.
+            let storage = self.backend().fill(0, 0.0)?;
+            return Ok(Tensor::from_op(
+                self.backend(),
+                storage,
+                out_shape,
+                "matmul",
+                &[a, b],
+                {
+                    let (ac, bc) = (a.clone(), b.clone());
+                    move |_, _| Ok(vec![Some(ac.zeros_like()?), Some(bc.zeros_like()?)])
+                },
+            ));
+        }
         // Each side is either the full batch or a single matrix; anything else is materialised.
         let expand = |t: &Tensor<B>, own: &Shape, rows: usize, cols: usize| -> Result<Tensor<B>> {
             if own.numel() == batch || own.numel() == 1 {
@@ -70,13 +89,11 @@ impl<B: Backend> Tensor<B> {
         let storage = self
             .backend()
             .matmul(a_full.storage(), b_full.storage(), dims)?;
-        let mut out_dims = batch_shape.dims().to_vec();
-        out_dims.extend([m, n]);
         let (ac, bc) = (a_full.clone(), b_full.clone());
         let out = Tensor::from_op(
             self.backend(),
             storage,
-            Shape(out_dims),
+            out_shape,
             "matmul",
             &[&a_full, &b_full],
             move |g, _| {

@@ -34,6 +34,7 @@ impl<B: Backend> Tensor<B> {
                 format!("window {kernel:?}, stride {stride:?} and {padding:?} leave no output"),
             ));
         };
+        Shape::checked(vec![n, out_h, out_w, c], op)?;
         Ok(Pool2dGeom {
             n,
             h,
@@ -119,13 +120,28 @@ impl<B: Backend> Tensor<B> {
             self.dims()[2],
             self.dims()[3],
         ];
+        let big = || {
+            Error::size_of(
+                "upsample_nearest2d",
+                format!("{} scaled by ({scale_h}, {scale_w})", self.shape()),
+            )
+        };
+        let out_shape = Shape::checked(
+            vec![
+                dims[0],
+                dims[1].checked_mul(scale_h).ok_or_else(big)?,
+                dims[2].checked_mul(scale_w).ok_or_else(big)?,
+                dims[3],
+            ],
+            "upsample_nearest2d",
+        )?;
         let storage = self
             .backend()
             .upsample_nearest2d(self.storage(), dims, scale_h, scale_w)?;
         Ok(Tensor::from_op(
             self.backend(),
             storage,
-            Shape::new(&[dims[0], dims[1] * scale_h, dims[2] * scale_w, dims[3]]),
+            out_shape,
             "upsample_nearest2d",
             &[self],
             move |dy, _| {

@@ -22,13 +22,14 @@ impl<B: Backend> Tensor<B> {
                 "an image with no pixels has nothing to sample",
             ));
         }
+        let out_shape = Shape::checked(vec![dims[0], out_h, out_w, dims[3]], "resize_bilinear")?;
         let storage = self
             .backend()
             .resize_bilinear(self.storage(), dims, out_h, out_w)?;
         Ok(Tensor::from_op(
             self.backend(),
             storage,
-            Shape::new(&[dims[0], out_h, out_w, dims[3]]),
+            out_shape,
             "resize_bilinear",
             &[self],
             move |dy, _| {

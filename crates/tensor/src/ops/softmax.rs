@@ -33,6 +33,10 @@ impl<B: Backend> Tensor<B> {
             name,
             &[self],
             move |g, out| {
+                if g.numel() == 0 {
+                    // Empty: the row sums below would still be one per (huge) row.
+                    return Ok(vec![Some(g.clone())]);
+                }
                 let grad = if log {
                     // d/dx log_softmax: g - softmax * sum(g)
                     g.sub(&out.exp()?.mul(&g.sum(&[-1], true)?)?)?
