@@ -113,13 +113,18 @@ pub fn grid_path_for(
     checkpoint: &std::path::Path,
 ) -> train::Result<PathBuf> {
     check_sample_output(output, checkpoint)?;
+    let grid = grid_name(output);
+    check_new_output(&grid, "the grid picture")?;
+    Ok(grid)
+}
+
+/// `<name>-grid.png` beside `output` (see [`grid_path_for`]).
+pub fn grid_name(output: &std::path::Path) -> PathBuf {
     let stem = output
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "samples".into());
-    let grid = output.with_file_name(format!("{stem}-grid.png"));
-    check_new_output(&grid, "the grid picture")?;
-    Ok(grid)
+    output.with_file_name(format!("{stem}-grid.png"))
 }
 
 /// Refuses a `sample` command's IDX `output` that is the checkpoint read from, another

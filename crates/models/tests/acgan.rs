@@ -91,7 +91,7 @@ fn binary_trains_a_few_steps_then_samples_a_chosen_digit() {
     assert_eq!((images.count, images.rows, images.cols), (5, 28, 28));
     let labels = datasets::read_idx_labels(dir.join("threes-labels.idx1-ubyte"), 10).unwrap();
     assert_eq!(labels, vec![3; 5]);
-    assert!(dir.join("threes.png").exists());
+    assert!(dir.join("threes-grid.png").exists());
 
     let out = acgan()
         .args(["sample", "--checkpoint"])

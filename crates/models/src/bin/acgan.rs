@@ -35,7 +35,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate digits from a saved checkpoint: an IDX file, its labels
-    /// (<name>-labels.idx1-ubyte) and a PNG grid beside it (10 rows of --grid-columns).
+    /// (<name>-labels.idx1-ubyte) and a PNG grid beside it (<name>-grid.png, 10 rows of
+    /// --grid-columns); files that already exist beside it are never overwritten.
     Sample {
         /// Checkpoint written by a training run.
         #[arg(long)]
@@ -63,7 +64,9 @@ fn main() -> ExitCode {
         }) => with_backend!(cli.common.backend, be => acgan_run::sample(be, checkpoint, *class, *count, cli.acgan.grid_columns, cli.common.seed, output))
         .map(|()| {
             eprintln!("wrote {count} images to {}", output.display());
-            eprintln!("grid: {}", output.with_extension("png").display());
+            if cli.acgan.grid_columns > 0 {
+                eprintln!("grid: {}", models::cli::grid_name(output).display());
+            }
         }),
         None => with_backend!(cli.common.backend, be => acgan_run::train(be, &cli.common, &cli.acgan)).and_then(|r| {
             eprintln!(

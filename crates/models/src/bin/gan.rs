@@ -29,7 +29,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Generate images from a saved checkpoint into an IDX file (and a PNG grid beside it).
+    /// Generate images from a saved checkpoint into an IDX file (and a PNG grid beside it,
+    /// <name>-grid.png, which never overwrites an existing file).
     Sample {
         /// Checkpoint written by a training run.
         #[arg(long)]
@@ -51,7 +52,10 @@ fn main() -> ExitCode {
             count,
             output,
         }) => with_backend!(cli.common.backend, be => gan_run::sample(be, checkpoint, *count, cli.common.seed, output))
-        .map(|()| eprintln!("wrote {count} images to {}", output.display())),
+        .map(|()| {
+            eprintln!("wrote {count} images to {}", output.display());
+            eprintln!("grid: {}", models::cli::grid_name(output).display());
+        }),
         None => with_backend!(cli.common.backend, be => gan_run::train(be, &cli.common, cli.ema_decay)).map(|r| {
             eprintln!(
                 "{} after {} steps ({:.1} it/s): D loss {:.4}, D acc {:.1}%, G loss {:.4}",

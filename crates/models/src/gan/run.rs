@@ -188,7 +188,8 @@ pub fn plot_losses(metrics: &MetricsLog, path: &Path) -> Result<()> {
     )
 }
 
-/// `gan sample`: images from a checkpoint's generator into an IDX file (and a grid PNG).
+/// `gan sample`: images from a checkpoint's generator into an IDX file and a grid PNG
+/// beside it ([`crate::cli::grid_name`]).
 pub fn sample<B: Backend>(
     backend: B,
     checkpoint: &Path,
