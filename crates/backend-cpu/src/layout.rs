@@ -28,12 +28,12 @@ pub(crate) fn coalesce<const N: usize>(
             continue;
         }
         let s: [usize; N] = std::array::from_fn(|i| strides[i][d]);
-        if let (Some(last_dim), Some(last_s)) = (out_dims.last_mut(), out_strides.last_mut()) {
-            if (0..N).all(|i| last_s[i] == s[i] * size) {
-                *last_dim *= size;
-                *last_s = s;
-                continue;
-            }
+        if let (Some(last_dim), Some(last_s)) = (out_dims.last_mut(), out_strides.last_mut())
+            && (0..N).all(|i| last_s[i] == s[i] * size)
+        {
+            *last_dim *= size;
+            *last_s = s;
+            continue;
         }
         out_dims.push(size);
         out_strides.push(s);

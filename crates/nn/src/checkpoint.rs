@@ -270,10 +270,10 @@ fn write_through(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
     }
     // Make the rename itself durable; not every platform can open a directory, and the
     // data is already safe, so a failure here is not an error.
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(d) = fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     Ok(())
 }
