@@ -145,6 +145,14 @@ pub enum DatasetError {
         what: &'static str,
     },
 
+    /// The directory an environment variable names does not hold the data set.
+    #[error("the environment variable {var} names {}, which does not hold the data set: {source}", dir.display())]
+    FromEnv {
+        var: &'static str,
+        dir: PathBuf,
+        source: Box<DatasetError>,
+    },
+
     /// A file's SHA-256 differs from the expected one.
     #[error("{}: SHA-256 mismatch: expected {expected}, got {actual}", path.display())]
     Checksum {

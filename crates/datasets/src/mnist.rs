@@ -96,12 +96,17 @@ impl Mnist {
     }
 
     /// The usual choice for a `--data-dir` flag: `Some(dir)` reads that directory,
-    /// `None` reads `MNIST_DIR` if set, else the bundled subset.
+    /// `None` reads `MNIST_DIR` if set (an error naming the variable when that directory
+    /// does not hold MNIST), else the bundled subset.
     pub fn load(data_dir: Option<&Path>) -> Result<Mnist> {
         match data_dir {
             Some(dir) => Self::from_dir(dir),
             None => match mnist_dir_from_env() {
-                Some(dir) => Self::from_dir(dir),
+                Some(dir) => Self::from_dir(&dir).map_err(|e| DatasetError::FromEnv {
+                    var: MNIST_DIR_ENV,
+                    dir,
+                    source: Box::new(e),
+                }),
                 None => Self::bundled(),
             },
         }
