@@ -1,6 +1,7 @@
 //! The `Module` trait: the forward pass of every layer and model.
 
 use crate::Params;
+use std::sync::atomic::AtomicU64;
 use tensor::{Backend, Result, Tensor};
 
 /// Training or inference: Dropout and BatchNorm behave differently.
@@ -30,6 +31,13 @@ pub trait Module<B: Backend>: Params<B> + Send + Sync {
 
     /// The layer's kind, as Keras prints it (`Dense`, `Conv2D`, ...).
     fn kind(&self) -> String;
+
+    /// Counters of the random draws the module makes in training (a Dropout layer's
+    /// masks), by name. A checkpoint records them, so a resumed run draws the masks the
+    /// uninterrupted run would have drawn. A container returns its children's.
+    fn draw_counters(&self) -> Vec<(String, &AtomicU64)> {
+        Vec::new()
+    }
 }
 
 impl<B: Backend, M: Module<B> + ?Sized> Module<B> for Box<M> {
@@ -38,5 +46,8 @@ impl<B: Backend, M: Module<B> + ?Sized> Module<B> for Box<M> {
     }
     fn kind(&self) -> String {
         (**self).kind()
+    }
+    fn draw_counters(&self) -> Vec<(String, &AtomicU64)> {
+        (**self).draw_counters()
     }
 }

@@ -202,6 +202,18 @@ impl<B: Backend> Module<B> for Sequential<B> {
     fn kind(&self) -> String {
         "Sequential".into()
     }
+
+    fn draw_counters(&self) -> Vec<(String, &std::sync::atomic::AtomicU64)> {
+        self.layers
+            .iter()
+            .flat_map(|(name, layer)| {
+                layer.draw_counters().into_iter().map(move |(n, c)| {
+                    let full = if n.is_empty() { name.clone() } else { format!("{name}.{n}") };
+                    (full, c)
+                })
+            })
+            .collect()
+    }
 }
 
 impl<B: Backend> Params<B> for Sequential<B> {

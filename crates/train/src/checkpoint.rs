@@ -40,33 +40,70 @@ pub const STEP_KEY: &str = "step";
 pub fn checkpoint_of<M: Checkpointed + ?Sized>(model: &M) -> Result<Checkpoint> {
     let mut ck = Checkpoint::new();
     model.save_parts(&mut ck)?;
-    for (name, value) in model.settings() {
-        ck.metadata.insert(setting_key(name), value);
-    }
-    ck.metadata.insert(MODEL_KEY.into(), M::MODEL.into());
-    ck.metadata
-        .insert(STEP_KEY.into(), model.steps_done().to_string());
+    let settings: Vec<(String, String)> = model
+        .settings()
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
+    stamp(&mut ck, M::MODEL, model.steps_done(), &settings);
     Ok(ck)
 }
 
+/// Records what every checkpoint carries: the model's name, its step count and the
+/// settings that change what it means.
+pub(crate) fn stamp(ck: &mut Checkpoint, model: &str, step: u64, settings: &[(String, String)]) {
+    for (name, value) in settings {
+        ck.metadata.insert(setting_key(name), value.clone());
+    }
+    ck.metadata.insert(MODEL_KEY.into(), model.into());
+    ck.metadata.insert(STEP_KEY.into(), step.to_string());
+}
 /// Writes `model`'s checkpoint to `path` atomically.
 pub fn save<M: Checkpointed + ?Sized>(model: &M, path: &Path) -> Result<()> {
     Ok(checkpoint_of(model)?.save(path)?)
 }
 
-/// The file a checkpoint came from, for messages.
-fn source(ck: &Checkpoint) -> String {
-    ck.source.clone().unwrap_or_else(|| "checkpoint".into())
-}
-
 /// Checks that `ck` is a checkpoint of `M` trained with `model`'s settings and
 /// restores `model` from it.
 pub fn restore<M: Checkpointed + ?Sized>(model: &mut M, ck: &Checkpoint) -> Result<()> {
-    check_model::<M>(ck)?;
+    let settings: Vec<(String, String)> = model
+        .settings()
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
+    let step = check_stamp(ck, M::MODEL, &settings)?;
+    model.restore_parts(ck, step)
+}
+
+/// Checks that `ck` was written by model `M` (before any part of it is read).
+pub fn check_model<M: Checkpointed + ?Sized>(ck: &Checkpoint) -> Result<()> {
+    check_named(ck, M::MODEL)
+}
+
+/// Checks that `ck` was written by the model called `model`.
+pub(crate) fn check_named(ck: &Checkpoint, model: &str) -> Result<()> {
+    match ck.metadata.get(MODEL_KEY).map(String::as_str) {
+        Some(m) if m == model => Ok(()),
+        found => Err(Error::Argument {
+            what: "checkpoint",
+            reason: format!(
+                "{}: checkpoint was not written by the {model} model (it says {})",
+                source(ck),
+                found.unwrap_or("nothing")
+            ),
+        }),
+    }
+}
+
+/// Checks what [`stamp`] wrote: the model's name and the settings (a setting the file
+/// does not record is a warning, an unequal one an error naming both values); returns
+/// the step count.
+pub(crate) fn check_stamp(ck: &Checkpoint, model: &str, settings: &[(String, String)]) -> Result<u64> {
+    check_named(ck, model)?;
     let mut mismatched = Vec::new();
-    for (name, value) in model.settings() {
+    for (name, value) in settings {
         match ck.metadata.get(&setting_key(name)) {
-            Some(saved) if saved != &value => {
+            Some(saved) if saved != value => {
                 mismatched.push(format!("{name} {saved} (this run: {value})"));
             }
             Some(_) => {}
@@ -79,42 +116,27 @@ pub fn restore<M: Checkpointed + ?Sized>(model: &mut M, ck: &Checkpoint) -> Resu
         }
     }
     if !mismatched.is_empty() {
-        return Err(Error::argument(
-            M::MODEL,
-            format!(
+        return Err(Error::Argument {
+            what: "checkpoint",
+            reason: format!(
                 "{}: the checkpoint was trained with {}; resume with the same settings",
                 source(ck),
                 mismatched.join(", ")
             ),
-        ));
+        });
     }
-    let step = ck
-        .metadata
+    ck.metadata
         .get(STEP_KEY)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            Error::argument(
-                M::MODEL,
-                format!("{}: the checkpoint has no step count", source(ck)),
-            )
-        })?;
-    model.restore_parts(ck, step)
+        .ok_or_else(|| Error::Argument {
+            what: "checkpoint",
+            reason: format!("{}: the checkpoint has no step count", source(ck)),
+        })
 }
 
-/// Checks that `ck` was written by model `M` (before any part of it is read).
-pub fn check_model<M: Checkpointed + ?Sized>(ck: &Checkpoint) -> Result<()> {
-    match ck.metadata.get(MODEL_KEY).map(String::as_str) {
-        Some(m) if m == M::MODEL => Ok(()),
-        found => Err(Error::argument(
-            M::MODEL,
-            format!(
-                "{}: checkpoint was not written by the {} model (it says {})",
-                source(ck),
-                M::MODEL,
-                found.unwrap_or("nothing")
-            ),
-        )),
-    }
+/// The file a checkpoint came from, for messages.
+pub(crate) fn source(ck: &Checkpoint) -> String {
+    ck.source.clone().unwrap_or_else(|| "checkpoint".into())
 }
 
 /// Loads the checkpoint at `path` into `model` to continue its run, and says so.

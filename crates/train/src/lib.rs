@@ -15,6 +15,7 @@ mod batches;
 mod chart;
 mod checkpoint;
 mod error;
+pub mod fit;
 mod metrics;
 mod progress;
 mod run_dir;
@@ -27,6 +28,12 @@ pub use checkpoint::{
     Checkpointed, MODEL_KEY, STEP_KEY, check_model, checkpoint_of, restore, resume, save,
 };
 pub use error::{Error, Result};
+pub use fit::{
+    Accuracy, ArrayDataset, BestCheckpoint, Callback, Control, Dataset, Direction,
+    EarlyStopping, Fit, FitContext, FitEnd, History, Length, Logs, Loss, LrSchedule, Metric,
+    OnBatch, OnEpoch, Predictions, ReduceLrOnPlateau, SparseCategoricalCrossEntropy,
+    TopKAccuracy, evaluate, load_weights, predict, save_weights,
+};
 pub use metrics::MetricsLog;
 pub use progress::Progress;
 pub use run_dir::{LOCK_FILE, RunDir, RunOptions, open_run, timestamp};

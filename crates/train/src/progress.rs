@@ -62,6 +62,14 @@ impl Progress {
         }
     }
 
+    /// Prints a line above the bar (or on its own when quiet).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// Ends the display.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -71,4 +71,8 @@ impl<B: Backend> Module<B> for Dropout {
     fn kind(&self) -> String {
         "Dropout".into()
     }
+
+    fn draw_counters(&self) -> Vec<(String, &AtomicU64)> {
+        vec![(String::new(), &self.calls)]
+    }
 }

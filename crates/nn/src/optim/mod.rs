@@ -39,6 +39,13 @@ pub trait Optimizer<B: Backend> {
     /// Number of steps taken.
     fn iterations(&self) -> u64;
 
+    /// The base learning rate (before any decay the optimizer applies itself).
+    fn learning_rate(&self) -> f32;
+
+    /// Sets the base learning rate, as learning-rate schedules and
+    /// reduce-on-plateau do between steps.
+    fn set_learning_rate(&mut self, lr: f32);
+
     /// The optimizer's state as named tensors (moments, ...), for checkpoints.
     fn state(&self) -> Result<Vec<(String, Tensor<B>)>>;
 

@@ -115,6 +115,14 @@ impl<B: Backend> Optimizer<B> for RmsProp<B> {
         Ok(())
     }
 
+    fn learning_rate(&self) -> f32 {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
     fn iterations(&self) -> u64 {
         self.t
     }
