@@ -10,12 +10,14 @@
 //!   (8,000 train, 2,000 test) embedded in the library, so binaries work offline
 //!   from any directory. [`Mnist::from_dir`] reads the full standard files and
 //!   [`Mnist::load`] picks a `--data-dir`, then `MNIST_DIR`, then the bundled set.
-//! - **CIFAR-10 / CIFAR-100** binary batches, converted to channels-last ([`Cifar10`]).
+//! - **CIFAR-10 / CIFAR-100** binary batches, converted to channels-last ([`Cifar10`]), and
+//!   a generated CIFAR-10-format directory for tests and demos ([`write_synthetic_cifar10`]).
 //! - **Generated sets**: the Keras addition problems ([`AdditionProblems`]),
 //!   1-D targets for the toy GAN ([`Gaussian`], [`GaussianMixture`]) and a
 //!   character table for text models ([`CharTable`], [`SequencePairs`]).
 //! - **Batching and scaling**: a seeded, reproducible [`BatchSampler`],
 //!   [`gather_rows`], and the [`normalize`] helpers.
+//! - **Augmentation**: Keras-style random shifts and horizontal flips ([`Augment`]).
 //! - **A checksummed cache** ([`cache`]); the `download` feature fills it with `curl`.
 //!
 //! Images are NHWC (`[count, rows, cols, channels]`), as the framework is channels-last.
@@ -54,6 +56,7 @@
 //! ```
 
 pub mod addition;
+pub mod augment;
 pub mod batch;
 pub mod cache;
 pub mod cifar;
@@ -67,8 +70,9 @@ pub mod text;
 pub mod toy1d;
 
 pub use addition::{ADDITION_ALPHABET, AdditionProblems, addition_table};
+pub use augment::Augment;
 pub use batch::{BatchSampler, Batches, gather_rows, permutation};
-pub use cifar::{CIFAR10_CLASSES, Cifar10, Cifar100, Cifar100Set};
+pub use cifar::{CIFAR10_CLASSES, Cifar10, Cifar100, Cifar100Set, write_synthetic_cifar10};
 pub use error::{DatasetError, Result};
 pub use idx::{IdxImages, read_idx_images, read_idx_labels, write_idx_images, write_idx_labels};
 pub use image_set::{ImageSet, one_hot};

@@ -15,6 +15,7 @@ pub mod acgan;
 pub mod adversarial;
 pub mod classifier;
 pub mod cli;
+pub mod conv_pool;
 pub mod data;
 pub mod gan;
 pub mod label_to_image;
