@@ -91,18 +91,23 @@ fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     var found = false;
     for (var y = ys.x; y < ys.y; y++) {
         for (var x = xs.x; x < xs.y; x++) {
-            let j = ((o.b * pp.h + y) * pp.w + x) * pp.c + o.ch;
-            let v = pl_in[j];
+            // The index within the image: exact in f32 whatever the batch size.
+            let local = (y * pp.w + x) * pp.c + o.ch;
+            let v = pl_in[o.b * pp.h * pp.w * pp.c + local];
             // Strictly greater: the first maximum wins ties.
             if (!found || v > best) {
                 best = v;
-                best_i = j;
+                best_i = local;
                 found = true;
             }
         }
     }
     pl_out[i] = best;
-    pl_argmax[i] = f32(best_i);
+    if (found) {
+        pl_argmax[i] = f32(best_i);
+    } else {
+        pl_argmax[i] = -1.0; // an empty window: nothing won
+    }
 }
 
 @compute @workgroup_size(WG)
@@ -114,7 +119,7 @@ fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     let p = pixel(i, pp.h, pp.w);
     let oys = covering(p.y, pp.pad_top, pp.kh, pp.stride_h, pp.out_h);
     let oxs = covering(p.x, pp.pad_left, pp.kw, pp.stride_w, pp.out_w);
-    let me = f32(i);
+    let me = f32((p.y * pp.w + p.x) * pp.c + p.ch);
     var acc = 0.0;
     for (var oy = oys.x; oy < oys.y; oy++) {
         for (var ox = oxs.x; ox < oxs.y; ox++) {

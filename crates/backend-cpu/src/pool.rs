@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use tensor::{Pool2dGeom, PoolOps, Result};
 
-/// Largest flat index an f32 holds exactly; argmax indices travel as f32.
+/// Largest index an f32 holds exactly; argmax indices (within an image) travel as f32.
 const MAX_EXACT_INDEX: usize = 1 << 24;
 
 /// Input rows and columns covered by output pixel `(oy, ox)`, clipped to the input.
@@ -72,16 +72,17 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
         return Ok((out, argmax));
     }
     check_len("max_pool2d", "x", x, input_len(g))?;
-    if input_len(g) > MAX_EXACT_INDEX {
+    let image = g.h * g.w * c;
+    if image > MAX_EXACT_INDEX {
         return Err(cpu_error(
             "max_pool2d",
             format!(
-                "input has {} elements; argmax indices above 2^24 are not exact in f32",
-                input_len(g)
+                "an image of {image} elements ({}x{}x{c}); argmax indices above 2^24 are \
+                 not exact in f32",
+                g.h, g.w
             ),
         ));
     }
-    let image = g.h * g.w * c;
     let out_image = g.out_h * g.out_w * c;
     let mut pairs: Vec<(&mut [f32], &mut [f32])> = out
         .chunks_mut(out_image)
@@ -99,12 +100,13 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
                 // Row-major scan with a strict `>`: the first maximum wins ties.
                 for iy in ys {
                     for ix in xs.clone() {
-                        let p = base + (iy * g.w + ix) * c;
-                        let px = &x[p..p + c];
+                        // The index within the image (exact in f32 for any batch).
+                        let local = (iy * g.w + ix) * c;
+                        let px = &x[base + local..base + local + c];
                         if first {
                             best.copy_from_slice(px);
                             for (ch, a) in best_at.iter_mut().enumerate() {
-                                *a = (p + ch) as f32;
+                                *a = (local + ch) as f32;
                             }
                             first = false;
                             continue;
@@ -112,7 +114,7 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
                         for ch in 0..c {
                             if px[ch] > best[ch] {
                                 best[ch] = px[ch];
-                                best_at[ch] = (p + ch) as f32;
+                                best_at[ch] = (local + ch) as f32;
                             }
                         }
                     }
@@ -145,13 +147,12 @@ pub(crate) fn max_pool2d_backward(dy: &[f32], argmax: &[f32], g: &Pool2dGeom) ->
     let image = g.h * g.w * g.c;
     // A window's winner lies in its own image, so each image's scatter is independent.
     per_image(&mut dx, image, output_len(g), |img, dxi| {
-        let base = img * image;
         let range = img * out_image..(img + 1) * out_image;
         for (&d, &a) in dy[range.clone()].iter().zip(&argmax[range]) {
             if a < 0.0 {
                 continue; // an empty window; nothing won
             }
-            let local = (a as usize).wrapping_sub(base);
+            let local = a as usize;
             if a.fract() != 0.0 || local >= image {
                 return Err(cpu_error(
                     "max_pool2d_backward",

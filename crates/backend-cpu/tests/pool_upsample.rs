@@ -130,7 +130,7 @@ fn max_pool_backward_adds_overlapping_windows() {
 #[test]
 fn max_pool_backward_rejects_foreign_indices() {
     let g = geom(2, 2, 2, 1, 2, 2, 2, 2, false);
-    // Image 0's winner may not point into image 1.
+    // Indices are within an image of 2x2x1 = 4 elements: 5 and 4 point outside.
     assert!(
         Cpu.max_pool2d_backward(&st(&[1., 1.]), &st(&[5., 4.]), &g)
             .is_err()
@@ -186,7 +186,9 @@ fn pools_match_naive_loops_on_random_data() {
                 }
             }
             assert_eq!(y[o], x[best], "{g:?} max at {o}");
-            assert_eq!(arg[o], best as f32, "{g:?} argmax at {o}");
+            // The winner's index within its image.
+            let image = g.h * g.w * g.c;
+            assert_eq!(arg[o], (best - b * image) as f32, "{g:?} argmax at {o}");
             want_dx_max[best] += dy[o] as f64;
             let mean = win.iter().map(|&i| x[i] as f64).sum::<f64>() / win.len() as f64;
             assert!((avg[o] as f64 - mean).abs() < 1e-6, "{g:?} avg at {o}");
@@ -319,4 +321,30 @@ fn upsample_defaults_match_hand_numbers_and_the_cpu_kernels() {
         Cpu.to_vec(&by_reduce, 36).unwrap(),
         Cpu.to_vec(&kernel, 36).unwrap()
     );
+}
+
+#[test]
+fn max_pool_of_a_batch_beyond_2_pow_24_elements() {
+    // 17 images of 1024x1024: 17.8M inputs, more than f32 indexes exactly; indices
+    // are per image, so the batch pools and backpropagates. In the last image the
+    // maximum of the window at (0, 0) is put at (1, 1): value 2, all else 1.
+    use tensor::{Padding, Tensor};
+    let (n, side) = (17usize, 1024usize);
+    let image = side * side;
+    let mut x = vec![1.0f32; n * image];
+    x[(n - 1) * image + side + 1] = 2.0;
+    let t = Tensor::from_vec(&Cpu, x, [n, side, side, 1]).unwrap().requires_grad();
+    let y = t.max_pool2d((2, 2), (2, 2), Padding::Valid).unwrap();
+    let out = y.to_vec().unwrap();
+    let per = (side / 2) * (side / 2);
+    assert_eq!(out[(n - 1) * per], 2.0);
+    assert_eq!(out[(n - 1) * per + 1], 1.0);
+    let g = y.sum_all().unwrap().backward().unwrap();
+    let dx = g.get(&t).unwrap().to_vec().unwrap();
+    // The winner of that window gets the gradient, its neighbours none; in the other
+    // windows (all ties) the first element of the window wins.
+    assert_eq!(dx[(n - 1) * image + side + 1], 1.0);
+    assert_eq!(dx[(n - 1) * image], 0.0);
+    assert_eq!(dx[(n - 1) * image + 2], 1.0);
+    assert_eq!(dx.iter().sum::<f32>(), (n * per) as f32);
 }

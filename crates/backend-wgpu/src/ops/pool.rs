@@ -42,7 +42,8 @@ static UPSAMPLE_BACKWARD: Kernel = Kernel {
     storage: &[Read, ReadWrite],
 };
 
-/// Largest input whose flat indices are all exact in f32 (the argmax format).
+/// Largest image whose indices are all exact in f32 (the argmax format: the index of
+/// the winner within its image).
 const MAX_EXACT_INDEX: usize = 1 << 24;
 
 params! {
@@ -119,12 +120,12 @@ impl Wgpu {
 
 impl PoolOps for Wgpu {
     fn max_pool2d(&self, x: &WgpuStorage, g: &Pool2dGeom) -> Result<(WgpuStorage, WgpuStorage)> {
-        let in_len = g.n * g.h * g.w * g.c;
-        if in_len > MAX_EXACT_INDEX {
+        let image = g.h * g.w * g.c;
+        if image > MAX_EXACT_INDEX {
             // Two inputs would share one f32 index and both receive the gradient.
             return Err(self.error(format!(
-                "max_pool2d: an input of {in_len} elements has flat indices beyond 2^24, \
-                 which the f32 argmax cannot represent exactly; split the batch"
+                "max_pool2d: an image of {image} elements has indices beyond 2^24, \
+                 which the f32 argmax cannot represent exactly"
             )));
         }
         let len = g.n * g.out_h * g.out_w * g.c;

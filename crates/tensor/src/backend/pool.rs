@@ -30,8 +30,9 @@ pub struct Pool2dGeom {
 /// families ([`upsample_nearest2d_by_copy`], [`upsample_nearest2d_backward_by_reduce`]);
 /// a backend with a dedicated kernel overrides them.
 pub trait PoolOps: LayoutOps + ReduceOps {
-    /// Max pooling: the output and, for each output, the flat index (as f32, into
-    /// `x`) of the element that won (the first one on ties).
+    /// Max pooling: the output and, for each output, the index (as f32) of the
+    /// element that won (the first one on ties) within its image, `(y * w + x) * c + ch`
+    /// (so it is exact for any batch size; -1 for an empty window).
     fn max_pool2d(
         &self,
         x: &Self::Storage,
