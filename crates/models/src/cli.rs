@@ -33,8 +33,10 @@ pub struct CommonArgs {
     /// Seed for weights, noise, dropout and data order: the same seed gives the same run.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Directory with the standard MNIST files (train-images-idx3-ubyte[.gz], ...);
-    /// the bundled 10,000-digit subset when omitted.
+    /// Directory of the data set's files under their standard names: MNIST's
+    /// train-images-idx3-ubyte[.gz], ... (the bundled 10,000-digit subset when omitted);
+    /// CIFAR-10's data_batch_1.bin .. data_batch_5.bin and test_batch.bin (cifar10_cnn).
+    /// Not read by models that generate their own data.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Run directory for samples, metrics and checkpoints [default: runs/<model>/<timestamp>].

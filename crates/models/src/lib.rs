@@ -10,17 +10,30 @@
 //!   (`--bin label_to_image`).
 //! - [`acgan`]: the auxiliary-classifier GAN of Keras' `mnist_acgan`, digits on demand
 //!   (`--bin acgan`).
+//! - [`mnist_cnn`]: the MNIST CNN classifier of the original tutorial, trained with
+//!   `train::Fit` (`--bin mnist_cnn`).
+//! - [`cifar10_cnn`]: Keras' CIFAR-10 CNN with shift/flip augmentation (`--bin cifar10_cnn`).
+//! - [`transfer_cnn`]: Keras' transfer-learning example, digits 0-4 then 5-9 with frozen
+//!   features (`--bin transfer_cnn`).
+//! - [`antirectifier`]: Keras' custom-layer example; the how-to for writing a layer
+//!   (`--bin antirectifier`).
+//! - [`conv_pool`]: SEEDS.md's convolution and pooling worked example (`--bin conv_pool`).
 
 pub mod acgan;
 pub mod adversarial;
+pub mod antirectifier;
+pub mod cifar10_cnn;
 pub mod classifier;
 pub mod cli;
 pub mod conv_pool;
 pub mod data;
 pub mod gan;
 pub mod label_to_image;
+pub mod mnist_cnn;
 pub mod plot;
+pub mod supervised;
 pub mod toy_gan;
+pub mod transfer_cnn;
 
 pub use cli::{BackendKind, CommonArgs};
 

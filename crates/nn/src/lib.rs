@@ -28,7 +28,7 @@ pub use error::{Error, Result};
 pub use init::{Init, Seeds, fans};
 pub use layers::*;
 pub use module::{Mode, Module};
-pub use optim::{Adam, Optimizer, RmsProp, Sgd};
+pub use optim::{Adadelta, Adam, Optimizer, RmsProp, Sgd};
 pub use param::Param;
 pub use param_tree::{LayerNames, NamedParam, Params, prefixed};
 pub use sequential::{Sequential, format_shape};

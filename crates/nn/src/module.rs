@@ -23,8 +23,8 @@ impl Mode {
 /// The weights are the [`Params`] supertrait (a layer without weights implements it
 /// with an empty body, a struct of modules with [`crate::impl_params!`]). A model whose
 /// forward takes more than one input (a conditional generator) implements [`Params`]
-/// alone and its own `forward`. Writing a custom layer: see the Antirectifier in `nn`'s
-/// tests.
+/// alone and its own `forward`. Writing a custom layer: see the Antirectifier of the
+/// `antirectifier` example (`crates/models/src/antirectifier/layer.rs`).
 pub trait Module<B: Backend>: Params<B> + Send + Sync {
     /// The forward pass.
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>>;

@@ -208,7 +208,11 @@ impl<B: Backend> Module<B> for Sequential<B> {
             .iter()
             .flat_map(|(name, layer)| {
                 layer.draw_counters().into_iter().map(move |(n, c)| {
-                    let full = if n.is_empty() { name.clone() } else { format!("{name}.{n}") };
+                    let full = if n.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{name}.{n}")
+                    };
                     (full, c)
                 })
             })

@@ -1,5 +1,5 @@
 //! A custom layer written as a user would, outside the crate: Keras' Antirectifier
-//! example (SEEDS.md section 8).
+//! example (SEEDS.md section 8), from `crates/models/src/antirectifier/layer.rs`.
 //!
 //! `x - mean(x, axis=1)`, then L2-normalise along axis 1, then
 //! `concat(relu(x), relu(-x))`: the output has twice the features.
@@ -10,38 +10,11 @@ use backend_cpu::Cpu;
 use common::{assert_close, check_layer, t, values};
 use nn::Params;
 use nn::{ActivationLayer, Dense, Dropout, Mode, Module, Seeds, Sequential, format_shape};
-use tensor::{Backend, Error, Result, Tensor};
 
-/// Keras' `Antirectifier`: a parameter-free layer, so an empty `Params` and then
-/// `forward` and `kind`.
-struct Antirectifier;
-
-impl<B: Backend> Params<B> for Antirectifier {}
-
-impl<B: Backend> Module<B> for Antirectifier {
-    fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
-        if x.rank() != 2 {
-            return Err(Error::shape(
-                "Antirectifier",
-                &[x.shape()],
-                "needs input [batch, features]",
-            ));
-        }
-        let centred = x.sub(&x.mean(&[1], true)?)?;
-        // K.l2_normalize: x / sqrt(max(sum(x^2), 1e-12)), so a constant row gives zeros.
-        let norm = centred
-            .square()?
-            .sum(&[1], true)?
-            .clamp(1e-12, f32::INFINITY)?
-            .sqrt()?;
-        let unit = centred.div(&norm)?;
-        Tensor::concat(&[unit.relu()?, unit.neg()?.relu()?], 1)
-    }
-
-    fn kind(&self) -> String {
-        "Antirectifier".into()
-    }
-}
+// The layer as the `antirectifier` example binary defines it (one source).
+#[path = "../../models/src/antirectifier/layer.rs"]
+mod layer;
+use layer::Antirectifier;
 
 #[test]
 fn forward_by_hand() {
@@ -65,6 +38,9 @@ fn forward_by_hand() {
             .forward(&t(&[1.0; 8], &[2, 2, 2]), Mode::Eval)
             .is_err()
     );
+    // The output-shape rule agrees with the forward pass.
+    assert_eq!(Antirectifier.output_shape(&[2, 4]).unwrap(), y.dims());
+    assert!(Antirectifier.output_shape(&[2, 2, 2]).is_err());
 }
 
 #[test]

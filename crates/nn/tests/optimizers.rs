@@ -464,3 +464,45 @@ fn mis_shaped_state_is_an_error_at_the_next_step() {
         assert_eq!(w.value().to_vec().unwrap(), [1.0, 2.0], "{name}");
     }
 }
+
+#[test]
+fn adadelta_by_hand() {
+    let opt = nn::Adadelta::<Cpu>::default();
+    assert_eq!((opt.lr, opt.rho, opt.epsilon), (0.001, 0.95, 1e-7));
+    // lr 1 (Keras 2's default), rho 0.95, eps 1e-7; rms(x) = sqrt(x + eps):
+    // a = 0.95 a + 0.05 g^2; d = -rms(D) / rms(a) g; D = 0.95 D + 0.05 d^2; w += d.
+    // step 1: g = [1, 6]; a = [0.05, 1.8];
+    //         d = -sqrt(1e-7) [1 / sqrt(0.0500001), 6 / sqrt(1.8000001)]
+    //           = -3.1622777e-4 [4.4721337, 4.4721358] = [-1.4142121e-3, -1.4142135e-3]
+    //         D = 0.05 d^2 = [9.99998e-8, 9.99999e-8]; w = [0.9985858, 1.9985858]
+    // step 2: g = [0.9971716, 5.9971716]; a = [0.0972176, 3.5083033];
+    //         d = -[sqrt(1.999998e-7) 0.9971716 / sqrt(0.0972177), sqrt(1.999999e-7) 5.9971716 / sqrt(3.5083034)]
+    //           = [-1.4302505e-3, -1.4319007e-3]; w = [0.9971555, 1.9971539]
+    // step 3: g = [0.9943111, 5.9943078]; a = [0.1417894, 5.1294745];
+    //         d = [-1.4397382e-3, -1.4436385e-3]; w = [0.9957158, 1.9957102]
+    let mut opt = nn::Adadelta::new(1.0);
+    let w = trajectory(&mut opt, 3);
+    assert_close("adadelta 1", &w[0], &[0.9985858, 1.9985858], 2e-7);
+    assert_close("adadelta 2", &w[1], &[0.9971555, 1.9971539], 2e-7);
+    assert_close("adadelta 3", &w[2], &[0.9957158, 1.9957102], 3e-7);
+    // Its state round-trips: a copy continues exactly as the original.
+    let w2 = Param::new(t(&w[2], &[2]));
+    let mut copy = nn::Adadelta::new(1.0);
+    copy.load_state(opt.state().unwrap()).unwrap();
+    assert_eq!(copy.iterations(), 3);
+    let w1 = Param::new(t(&w[2], &[2]));
+    quadratic_step(&mut opt, &w1).unwrap();
+    quadratic_step(&mut copy, &w2).unwrap();
+    assert_eq!(
+        bits(&w1.value().to_vec().unwrap()),
+        bits(&w2.value().to_vec().unwrap())
+    );
+    // A state missing one accumulator is refused.
+    let partial: Vec<_> = opt
+        .state()
+        .unwrap()
+        .into_iter()
+        .filter(|(n, _)| !n.ends_with("/accum_delta"))
+        .collect();
+    assert!(nn::Adadelta::<Cpu>::new(1.0).load_state(partial).is_err());
+}

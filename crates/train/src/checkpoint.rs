@@ -98,7 +98,11 @@ pub(crate) fn check_named(ck: &Checkpoint, model: &str) -> Result<()> {
 /// Checks what [`stamp`] wrote: the model's name and the settings (a setting the file
 /// does not record is a warning, an unequal one an error naming both values); returns
 /// the step count.
-pub(crate) fn check_stamp(ck: &Checkpoint, model: &str, settings: &[(String, String)]) -> Result<u64> {
+pub(crate) fn check_stamp(
+    ck: &Checkpoint,
+    model: &str,
+    settings: &[(String, String)],
+) -> Result<u64> {
     check_named(ck, model)?;
     let mut mismatched = Vec::new();
     for (name, value) in settings {

@@ -29,13 +29,13 @@ pub use checkpoint::{
 };
 pub use error::{Error, Result};
 pub use fit::{
-    Accuracy, ArrayDataset, BestCheckpoint, Callback, Control, Dataset, Direction,
-    EarlyStopping, Fit, FitContext, FitEnd, History, Length, Logs, Loss, LrSchedule, Metric,
-    OnBatch, OnEpoch, Predictions, ReduceLrOnPlateau, SparseCategoricalCrossEntropy,
-    TopKAccuracy, evaluate, load_weights, predict, save_weights,
+    Accuracy, ArrayDataset, BestCheckpoint, Callback, Control, Dataset, Direction, EarlyStopping,
+    Fit, FitContext, FitEnd, History, Length, Logs, Loss, LrSchedule, Metric, OnBatch, OnEpoch,
+    Predictions, ReduceLrOnPlateau, SparseCategoricalCrossEntropy, TopKAccuracy, evaluate,
+    load_weights, predict, save_weights, train_step,
 };
 pub use metrics::MetricsLog;
 pub use progress::Progress;
-pub use run_dir::{LOCK_FILE, RunDir, RunOptions, open_run, timestamp};
+pub use run_dir::{LOCK_FILE, RunDir, RunOptions, open_run, prepare_resume_in, timestamp};
 pub use step_loop::{LoopEnd, LoopOptions, StepModel, check_finite, train_loop};
 pub use stop::StopFlag;

@@ -111,44 +111,65 @@ impl RunDir {
         &self.path
     }
 
+    /// Holds an existing run directory to continue the run in it, without the check
+    /// for a previous run (the caller resumes that run, e.g. from a checkpoint in one
+    /// of the directory's stage folders). Another live process's hold is still refused.
+    pub fn open_existing(path: &Path) -> Result<RunDir> {
+        if !path.is_dir() {
+            return Err(io_err(path, "no such run directory"));
+        }
+        let (lock, held) = take_lock(path)?;
+        Ok(RunDir {
+            path: path.to_path_buf(),
+            lock,
+            _held: held,
+        })
+    }
+
     /// Makes the directory agree with a run resumed at `step`: metrics rows past it
     /// (logged after the last checkpoint by a run that was killed) and temporary files
     /// of interrupted writes are removed.
     pub fn prepare_resume(&self, step: u64) -> Result<()> {
-        let metrics = self.path.join("metrics.jsonl");
-        if let Ok(text) = fs::read_to_string(&metrics) {
-            // Rows past the checkpoint, and a row cut short by the kill, go.
-            let keep: Vec<&str> = text
-                .lines()
-                .filter(|l| {
-                    serde_json::from_str::<serde_json::Value>(l)
-                        .ok()
-                        .and_then(|v| v["step"].as_u64())
-                        .is_some_and(|s| s <= step)
-                })
-                .collect();
-            let mut kept = keep.join("\n");
-            if !kept.is_empty() {
-                kept.push('\n');
-            }
-            if kept != text {
-                nn::checkpoint::write_atomic(&metrics, kept.as_bytes())?;
-            }
-        }
-        for dir in [self.path.clone(), self.path.join("samples")] {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if is_orphan_temporary(&name) {
-                    fs::remove_file(entry.path())
-                        .map_err(|e| io_err(&entry.path(), format!("cannot remove: {e}")))?;
-                }
-            }
-        }
-        Ok(())
+        prepare_resume_in(&self.path, step)
     }
+}
+
+/// [`RunDir::prepare_resume`] for a directory of the run (the run directory, or a
+/// stage folder inside it).
+pub fn prepare_resume_in(path: &Path, step: u64) -> Result<()> {
+    let metrics = path.join("metrics.jsonl");
+    if let Ok(text) = fs::read_to_string(&metrics) {
+        // Rows past the checkpoint, and a row cut short by the kill, go.
+        let keep: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| s <= step)
+            })
+            .collect();
+        let mut kept = keep.join("\n");
+        if !kept.is_empty() {
+            kept.push('\n');
+        }
+        if kept != text {
+            nn::checkpoint::write_atomic(&metrics, kept.as_bytes())?;
+        }
+    }
+    for dir in [path.to_path_buf(), path.join("samples")] {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_orphan_temporary(&name) {
+                fs::remove_file(entry.path())
+                    .map_err(|e| io_err(&entry.path(), format!("cannot remove: {e}")))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether `name` is a temporary file of an interrupted write: write_atomic's

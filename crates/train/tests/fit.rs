@@ -105,7 +105,11 @@ fn a_resumed_run_is_bit_identical_to_an_uninterrupted_one() {
         .run(&train, Some(&val), &straight)
         .unwrap();
     assert_eq!(end_a.steps, 25);
-    assert_eq!(end_a.history.epochs.len(), 3, "25 steps: 3 whole epochs of 7");
+    assert_eq!(
+        end_a.history.epochs.len(),
+        3,
+        "25 steps: 3 whole epochs of 7"
+    );
 
     let split = tmp.join("split");
     std::fs::create_dir_all(&split).unwrap();
@@ -124,9 +128,7 @@ fn a_resumed_run_is_bit_identical_to_an_uninterrupted_one() {
     }
     let mut opt_c = Adam::new(0.05);
     let mut fit_c = fit_run(&model_c, &mut opt_c, 25);
-    fit_c
-        .resume(&split.join(train::fit::CHECKPOINT))
-        .unwrap();
+    fit_c.resume(&split.join(train::fit::CHECKPOINT)).unwrap();
     assert_eq!(fit_c.steps_done(), 11);
     fit_c.run(&train, Some(&val), &split).unwrap();
     drop(fit_c);
@@ -239,7 +241,10 @@ fn a_missing_monitored_figure_is_an_error_naming_it() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("val_accuracy") && err.contains("validation"), "{err}");
+    assert!(
+        err.contains("val_accuracy") && err.contains("validation"),
+        "{err}"
+    );
 }
 
 struct FakeModel;
@@ -253,7 +258,7 @@ fn plateau_epoch(cb: &mut ReduceLrOnPlateau, epoch: u64, value: f64, lr_scale: &
         backend: &Cpu,
         model: &FakeModel,
         name: "fake",
-        dir: Path::new("."),
+        dir: None,
         step: epoch,
         epoch,
         lr,
@@ -283,7 +288,11 @@ fn reduce_on_plateau_with_keras_counting() {
     for (got, want) in lrs.iter().zip(want) {
         assert!((got - want).abs() < 1e-7, "{lrs:?}");
     }
-    assert!(ReduceLrOnPlateau::new("val_loss", Direction::Min).factor(1.5).is_err());
+    assert!(
+        ReduceLrOnPlateau::new("val_loss", Direction::Min)
+            .factor(1.5)
+            .is_err()
+    );
 }
 
 #[test]

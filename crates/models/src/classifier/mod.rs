@@ -13,16 +13,14 @@
 //! climbing; the 15 epochs were chosen for the real digits (the best held-out accuracy of
 //! epochs 8 to 20, real IS about 9.7), not for the generated ones.
 
-use datasets::{BatchSampler, ImageSet};
-use nn::Params;
-use nn::loss::sparse_categorical_cross_entropy_with_logits;
+use datasets::ImageSet;
 use nn::{
-    Activation, Adam, Checkpoint, Conv2d, Dense, Dropout, Flatten, MaxPool2d, Mode, Module,
-    Optimizer, Seeds, Sequential,
+    Activation, Adam, Checkpoint, Conv2d, Dense, Dropout, Flatten, MaxPool2d, Mode, Module, Seeds,
+    Sequential,
 };
 use std::path::Path;
 use tensor::{Backend, Padding, Tensor, no_grad};
-use train::{Error, Result};
+use train::{ArrayDataset, Control, Error, Fit, FitContext, OnEpoch, Result};
 
 /// Epochs the scoring classifier trains for.
 pub const CLASSIFIER_EPOCHS: u64 = 15;
@@ -49,11 +47,6 @@ pub fn classifier<B: Backend>(be: &B, seed: u64) -> Result<Sequential<B>> {
         .add(Dense::new(be, 128, 10, &mut seeds)?))
 }
 
-/// Pixels of `set` in [0, 1] as `[n, 28, 28, 1]` batches are cut from this.
-fn unit_pixels(set: &ImageSet) -> Vec<f32> {
-    set.to_f32_unit()
-}
-
 /// Trains the classifier for `epochs` on `train`; returns it with its accuracy on `test`.
 pub fn train_classifier<B: Backend>(
     be: &B,
@@ -68,7 +61,8 @@ pub fn train_classifier<B: Backend>(
 }
 
 /// The training of [`train_classifier`], calling `after_epoch(epoch, model)` after each
-/// epoch (1-based), e.g. to measure the model as it trains.
+/// epoch (1-based), e.g. to measure the model as it trains. Runs through `train::Fit`
+/// (in memory, silent): Adam 1e-3, batch 64, shuffled with `seed`.
 pub fn train_classifier_with<B: Backend>(
     be: &B,
     train: &ImageSet,
@@ -78,27 +72,23 @@ pub fn train_classifier_with<B: Backend>(
 ) -> Result<Sequential<B>> {
     let model = classifier(be, seed)?;
     let mut opt = Adam::new(1e-3);
-    let pixels = unit_pixels(train);
-    let batch = 64;
-    let sampler = BatchSampler::new(train.len(), batch)?.shuffle(seed);
-    for epoch in 0..epochs {
-        for idx in sampler.epoch(epoch) {
-            let x = datasets::gather_rows(&pixels, 784, &idx)?;
-            let x = Tensor::from_vec(be, x, [idx.len(), 28, 28, 1])?;
-            let labels: Vec<usize> = idx.iter().map(|&i| train.labels[i] as usize).collect();
-            let logits = model.forward(&x, Mode::Train)?;
-            let loss = sparse_categorical_cross_entropy_with_logits(&logits, &labels)?;
-            let grads = loss.backward()?;
-            opt.step(&model.trainable_params(), &grads)?;
-        }
-        after_epoch(epoch + 1, &model)?;
-    }
+    let data = ArrayDataset::from_images(train);
+    Fit::new("classifier", be, &model, &mut opt)
+        .batch_size(64)
+        .epochs(epochs)
+        .seed(seed)
+        .silent()
+        .callback(OnEpoch(|ctx: &mut FitContext<B>, _: &train::Logs| {
+            after_epoch(ctx.epoch, &model)?;
+            Ok(Control::Continue)
+        }))
+        .run_without_files(&data, None)?;
     Ok(model)
 }
 
 /// Share of `set` the classifier labels correctly.
 pub fn accuracy<B: Backend>(model: &Sequential<B>, be: &B, set: &ImageSet) -> Result<f32> {
-    let probs = predict(model, be, &unit_pixels(set), set.len())?;
+    let probs = predict(model, be, &set.to_f32_unit(), set.len())?;
     let correct = (0..set.len())
         .filter(|&i| argmax(&probs[i * 10..(i + 1) * 10]) == set.labels[i] as usize)
         .count();
@@ -126,16 +116,7 @@ pub fn predict<B: Backend>(
     Ok(out)
 }
 
-/// Index of the largest value.
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
+pub use train::fit::argmax;
 
 /// Classifier-based Inception Score `exp(E_x[KL(p(y|x) || p(y))])` of `n` rows of
 /// `classes` probabilities: 1 (all alike or all unsure) to `classes` (confident and

@@ -1,9 +1,11 @@
 //! Optimizers with Keras semantics and defaults.
 
+mod adadelta;
 mod adam;
 mod rmsprop;
 mod sgd;
 
+pub use adadelta::Adadelta;
 pub use adam::Adam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;

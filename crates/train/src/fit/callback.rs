@@ -15,8 +15,8 @@ pub struct FitContext<'a, B: Backend> {
     pub model: &'a dyn Params<B>,
     /// The run's model name (in checkpoints).
     pub name: &'a str,
-    /// The run directory.
-    pub dir: &'a Path,
+    /// The run directory (`None` for a run that writes no files).
+    pub dir: Option<&'a Path>,
     /// Steps done.
     pub step: u64,
     /// The epoch (1-based): the one running, or the one that just ended.
@@ -214,10 +214,16 @@ impl<B: Backend> Callback<B> for BestCheckpoint {
         let value = self.monitor.value(logs)?;
         if self.monitor.improves(value) {
             self.monitor.best = Some(value);
-            let path = self
-                .path
-                .clone()
-                .unwrap_or_else(|| ctx.dir.join("best.safetensors"));
+            let path = match (&self.path, ctx.dir) {
+                (Some(p), _) => p.clone(),
+                (None, Some(dir)) => dir.join("best.safetensors"),
+                (None, None) => {
+                    return Err(Error::argument(
+                        "best checkpoint",
+                        "a run without files needs the checkpoint's path (BestCheckpoint::path)",
+                    ));
+                }
+            };
             save_weights(
                 ctx.model,
                 ctx.name,
@@ -234,10 +240,8 @@ impl<B: Backend> Callback<B> for BestCheckpoint {
 
     fn save_state(&self, ck: &mut Checkpoint) -> Result<()> {
         let state = serde_json::json!({ "best": self.monitor.best });
-        ck.metadata.insert(
-            Monitor::key(&Callback::<B>::name(self)),
-            state.to_string(),
-        );
+        ck.metadata
+            .insert(Monitor::key(&Callback::<B>::name(self)), state.to_string());
         Ok(())
     }
 
@@ -354,10 +358,8 @@ impl<B: Backend> Callback<B> for EarlyStopping<B> {
 
     fn save_state(&self, ck: &mut Checkpoint) -> Result<()> {
         let state = serde_json::json!({ "best": self.monitor.best, "wait": self.wait });
-        ck.metadata.insert(
-            Monitor::key(&Callback::<B>::name(self)),
-            state.to_string(),
-        );
+        ck.metadata
+            .insert(Monitor::key(&Callback::<B>::name(self)), state.to_string());
         for (n, shape, data) in self.best_weights.iter().flatten() {
             ck.tensors
                 .insert(format!("{BEST_WEIGHTS}{n}"), (shape.clone(), data.clone()));
@@ -480,10 +482,8 @@ impl<B: Backend> Callback<B> for ReduceLrOnPlateau {
             "wait": self.wait,
             "cooldown_left": self.cooldown_left,
         });
-        ck.metadata.insert(
-            Monitor::key(&Callback::<B>::name(self)),
-            state.to_string(),
-        );
+        ck.metadata
+            .insert(Monitor::key(&Callback::<B>::name(self)), state.to_string());
         Ok(())
     }
 

@@ -144,7 +144,8 @@ pub struct FitEnd {
     /// The validation figures at the end (`val_loss`, `val_accuracy`, ...), when there
     /// was a validation set and training was not interrupted.
     pub validation: Option<Logs>,
-    pub metrics: MetricsLog,
+    /// The run's metrics log (`None` for [`Fit::run_without_files`]).
+    pub metrics: Option<MetricsLog>,
 }
 
 /// The running figures of the current epoch.
@@ -181,6 +182,7 @@ pub struct Fit<'a, B: Backend, M: Module<B>> {
     log_every: u64,
     checkpoint_every: u64,
     quiet: bool,
+    silent: bool,
     settings: Vec<(String, String)>,
     // State.
     step: u64,
@@ -213,6 +215,7 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             log_every: 50,
             checkpoint_every: 1000,
             quiet: false,
+            silent: false,
             settings: Vec::new(),
             step: 0,
             base_lr,
@@ -308,6 +311,13 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
         self
     }
 
+    /// Prints nothing (Keras `verbose=0`).
+    pub fn silent(mut self) -> Self {
+        self.silent = true;
+        self.quiet = true;
+        self
+    }
+
     /// A setting that changes what the checkpoint means (recorded; a resume with
     /// another value is refused). The batch size, seed and shuffling are always recorded.
     pub fn setting(mut self, name: &str, value: impl ToString) -> Self {
@@ -363,12 +373,7 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
     /// name, with the same settings).
     pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
         let step = check_stamp(ck, &self.name, &self.all_settings())?;
-        let bad = |what: &str| {
-            Error::argument(
-                "checkpoint",
-                format!("{}: {what}", source(ck)),
-            )
-        };
+        let bad = |what: &str| Error::argument("checkpoint", format!("{}: {what}", source(ck)));
         let state: serde_json::Value = ck
             .metadata
             .get(FIT_STATE)
@@ -470,7 +475,12 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
         self.schedule.validate()
     }
 
-    fn context<'c>(&'c mut self, dir: &'c Path, epoch: u64, lr: f32) -> (FitContext<'c, B>, &'c mut Vec<Box<dyn Callback<B> + 'a>>) {
+    fn context<'c>(
+        &'c mut self,
+        dir: Option<&'c Path>,
+        epoch: u64,
+        lr: f32,
+    ) -> (FitContext<'c, B>, &'c mut Vec<Box<dyn Callback<B> + 'a>>) {
         (
             FitContext {
                 backend: &self.backend,
@@ -493,6 +503,25 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
         train: &dyn Dataset,
         validation: Option<&dyn Dataset>,
         dir: &Path,
+    ) -> Result<FitEnd> {
+        self.run_in(train, validation, Some(dir))
+    }
+
+    /// Trains as [`Fit::run`] does but writes no file (no metrics log, checkpoint or
+    /// charts): Keras `fit` in memory.
+    pub fn run_without_files(
+        &mut self,
+        train: &dyn Dataset,
+        validation: Option<&dyn Dataset>,
+    ) -> Result<FitEnd> {
+        self.run_in(train, validation, None)
+    }
+
+    fn run_in(
+        &mut self,
+        train: &dyn Dataset,
+        validation: Option<&dyn Dataset>,
+        dir: Option<&Path>,
     ) -> Result<FitEnd> {
         self.validate_options(train)?;
         let mut sampler = BatchSampler::new(train.len(), self.batch_size)?;
@@ -517,10 +546,22 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
                 ),
             ));
         }
-        let metrics_log = MetricsLog::new(dir);
+        let metrics_log = dir.map(MetricsLog::new);
+        let append = |record: serde_json::Map<String, serde_json::Value>| -> Result<()> {
+            match &metrics_log {
+                Some(log) => log.append(&serde_json::Value::Object(record)),
+                None => Ok(()),
+            }
+        };
         let stop = StopFlag::install();
         let progress = Progress::new(self.step, total, self.quiet);
-        let checkpoint_path = dir.join(CHECKPOINT);
+        let silent = self.silent;
+        let say = |line: &str| {
+            if !silent {
+                progress.println(line);
+            }
+        };
+        let checkpoint_path = dir.map(|d| d.join(CHECKPOINT));
         let mut history = History::default();
         let mut batches: Option<(u64, Vec<Vec<usize>>)> = None;
         let mut interrupted = false;
@@ -547,12 +588,15 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             let x = metric::batch_tensor(&self.backend, train, batch.inputs, idx.len())?;
             lr = self.schedule.rate(self.base_lr, self.step, epoch) * self.lr_scale;
             self.optimizer.set_learning_rate(lr);
-            let y = self.model.forward(&x, Mode::Train)?;
-            let classes = metric::check_outputs(y.dims(), batch.labels.len())?;
-            let loss = self.loss.loss(&y, &batch.labels)?;
-            let outputs = y.detach();
-            drop(y);
-            let value = self.optimizer.backward_step(loss, &params)?;
+            let (value, outputs) = train_step(
+                self.model,
+                &mut *self.optimizer,
+                &*self.loss,
+                &params,
+                &x,
+                &batch.labels,
+            )?;
+            let classes = metric::check_outputs(outputs.dims(), batch.labels.len())?;
             let loss_value = value.to_vec()?[0];
             self.step += 1;
             check_finite("loss", loss_value, self.step)?;
@@ -601,7 +645,7 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
                 record.insert("epoch".into(), (epoch + 1).into());
                 record.insert("lr".into(), (lr as f64).into());
                 record.insert("steps_per_sec".into(), progress.rate(self.step).into());
-                metrics_log.append(&serde_json::Value::Object(record))?;
+                append(record)?;
             }
             progress.update(
                 self.step,
@@ -637,8 +681,8 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
                     record.insert("partial_epoch".into(), true.into());
                 }
                 record.insert("elapsed_sec".into(), progress.elapsed().into());
-                metrics_log.append(&serde_json::Value::Object(record))?;
-                progress.println(&format!(
+                append(record)?;
+                say(&format!(
                     "epoch {}/{epochs_total} (step {}): {}",
                     epoch + 1,
                     self.step,
@@ -661,11 +705,14 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
                     }
                 }
             }
-            if self.checkpoint_every > 0 && self.step.is_multiple_of(self.checkpoint_every) {
-                self.checkpoint()?.save(&checkpoint_path)?;
+            if let Some(path) = &checkpoint_path
+                && self.checkpoint_every > 0
+                && self.step.is_multiple_of(self.checkpoint_every)
+            {
+                self.checkpoint()?.save(path)?;
             }
             if let Control::Stop(reason) = control {
-                progress.println(&reason);
+                say(&reason);
                 stopped = Some(reason);
                 break;
             }
@@ -675,21 +722,25 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
         let seconds = progress.elapsed();
         // The checkpoint first: a callback may change the weights at the end (early
         // stopping's best weights), and a resumed run continues from where training was.
-        self.checkpoint()?.save(&checkpoint_path)?;
+        if let Some(path) = &checkpoint_path {
+            self.checkpoint()?.save(path)?;
+        }
         {
             let (mut ctx, callbacks) = self.context(dir, self.step.div_ceil(per_epoch), lr);
             for cb in callbacks.iter_mut() {
                 cb.on_train_end(&mut ctx)?;
             }
         }
-        save_weights(
-            self.model,
-            &self.name,
-            &dir.join(MODEL_FILE),
-            &[(crate::STEP_KEY, self.step.to_string())],
-        )?;
-        if !interrupted {
-            chart(&metrics_log, dir)?;
+        if let (Some(dir), Some(log)) = (dir, &metrics_log) {
+            save_weights(
+                self.model,
+                &self.name,
+                &dir.join(MODEL_FILE),
+                &[(crate::STEP_KEY, self.step.to_string())],
+            )?;
+            if !interrupted {
+                chart(log, dir)?;
+            }
         }
         Ok(FitEnd {
             history,
@@ -702,6 +753,25 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             metrics: metrics_log,
         })
     }
+}
+
+/// One training step as [`Fit`] takes it: the forward pass in training mode, the loss,
+/// backpropagation and the update of `params`. Returns the loss and the model's
+/// outputs, both detached (no value is read back from the device).
+pub fn train_step<B: Backend, M: Module<B> + ?Sized>(
+    model: &M,
+    optimizer: &mut dyn Optimizer<B>,
+    loss: &dyn Loss<B>,
+    params: &[nn::NamedParam<B>],
+    x: &tensor::Tensor<B>,
+    labels: &[usize],
+) -> Result<(tensor::Tensor<B>, tensor::Tensor<B>)> {
+    let y = model.forward(x, Mode::Train)?;
+    let loss = loss.loss(&y, labels)?;
+    let outputs = y.detach();
+    drop(y);
+    let value = optimizer.backward_step(loss, params)?;
+    Ok((value, outputs))
 }
 
 /// `loss.png` (training and validation loss per epoch) and, when the run measured
@@ -720,12 +790,7 @@ fn chart(log: &MetricsLog, dir: &Path) -> Result<()> {
             name: key.into(),
             points: epochs
                 .iter()
-                .filter_map(|r| {
-                    Some((
-                        r.get("step")?.as_f64()?,
-                        r.get(key)?.as_f64()?,
-                    ))
-                })
+                .filter_map(|r| Some((r.get("step")?.as_f64()?, r.get(key)?.as_f64()?)))
                 .collect(),
         }
     };
@@ -750,7 +815,11 @@ fn chart(log: &MetricsLog, dir: &Path) -> Result<()> {
 /// Loads weights written by [`save_weights`] (a `model.safetensors` or a
 /// `best.safetensors`), or the model part of a fit run's `checkpoint.safetensors`,
 /// into `model`.
-pub fn load_weights<B: Backend>(model: &dyn Params<B>, backend: &B, path: &Path) -> Result<Checkpoint> {
+pub fn load_weights<B: Backend>(
+    model: &dyn Params<B>,
+    backend: &B,
+    path: &Path,
+) -> Result<Checkpoint> {
     let ck = Checkpoint::load(path)?;
     let prefix = if ck.metadata.contains_key(FIT_STATE) {
         "model."
