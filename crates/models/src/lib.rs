@@ -20,6 +20,7 @@
 //! - [`conv_pool`]: SEEDS.md's convolution and pooling worked example (`--bin conv_pool`).
 
 pub mod acgan;
+pub mod addition_rnn;
 pub mod adversarial;
 pub mod antirectifier;
 pub mod cifar10_cnn;
@@ -29,6 +30,7 @@ pub mod conv_pool;
 pub mod data;
 pub mod gan;
 pub mod label_to_image;
+pub mod lstm_cell;
 pub mod mnist_cnn;
 pub mod plot;
 pub mod supervised;
