@@ -249,7 +249,8 @@ fn cifar10_cnn_trains_on_generated_files_and_says_where_to_get_them() {
 #[test]
 fn bad_cifar_files_are_named_with_the_problem() {
     let tmp = scratch("badcifar");
-    let cases: [(&str, fn(&mut Vec<u8>)); 3] = [
+    type Damage = fn(&mut Vec<u8>);
+    let cases: [(&str, Damage); 3] = [
         // One byte short of whole records.
         ("truncated", |b| {
             b.pop();

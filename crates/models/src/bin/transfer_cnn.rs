@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 /// Transfer learning on MNIST (Keras' mnist_transfer_cnn): train a small CNN on digits
 /// 0-4, freeze its feature layers (two convolutions, pooling, dropout, flatten), then
-/// train only the dense head on digits 5-9. Adadelta (lr 1.0), batch 128, 5 epochs per
-/// stage, on the bundled digits; prints the summary with trainable and non-trainable
-/// counts before and after freezing, and the held-out accuracy of each stage.
+/// train only the dense head on digits 5-9. Adadelta (lr 1.0), batch 128; each stage
+/// makes the original's 1,200 updates (5 epochs of the full MNIST; 37-39 epochs of the
+/// bundled digits) unless --epochs or --steps says otherwise. Prints the summary with
+/// trainable and non-trainable counts before and after freezing, and the held-out
+/// accuracy of each stage.
 ///
 /// The run directory holds digits_0-4/ and digits_5-9/, each with metrics.jsonl,
 /// loss.png, accuracy.png, checkpoint.safetensors and model.safetensors; --resume takes

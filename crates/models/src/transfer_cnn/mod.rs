@@ -5,7 +5,10 @@
 //! Stage 1 trains everything on digits 0-4; then the feature layers are frozen and
 //! stage 2 trains the head alone on digits 5-9 (relabelled 0-4), each stage with a new
 //! Adadelta (lr 1.0, Keras 2's default that the example was written for), batch 128,
-//! 5 epochs, validating on the held-out digits of its classes.
+//! validating on the held-out digits of its classes. The original trains each stage
+//! for 5 epochs of about 30,000 digits (1,200 updates); on the bundled 8,000 digits a
+//! stage trains for as many epochs as make the same number of updates
+//! ([`default_epochs`]: 37 and 39 here), on the full MNIST for 5.
 //!
 //! The run directory holds one folder per stage (`digits_0-4/`, `digits_5-9/`), each
 //! with its metrics, charts, checkpoint and model; `--resume` takes either stage's
@@ -25,7 +28,12 @@ use train::{Accuracy, ArrayDataset, Error, Fit, FitEnd, Length, Logs, Result, Ru
 
 /// The model's name in checkpoints (with the stage: `transfer_cnn_0-4`, `transfer_cnn_5-9`).
 pub const NAME: &str = "transfer_cnn";
-pub const DEFAULT_EPOCHS: u64 = 5;
+/// The original's epochs per stage, on the 30,596 training digits 0-4 of the full MNIST.
+pub const KERAS_EPOCHS: u64 = 5;
+/// The updates those make at batch 128: 240 batches x 5. On a smaller training set
+/// (the bundled 8,000 digits hold about 4,000 per stage) a stage trains for as many
+/// epochs as give about this many updates, never fewer than [`KERAS_EPOCHS`].
+pub const KERAS_UPDATES: u64 = 1200;
 pub const DEFAULT_BATCH: usize = 128;
 pub const DEFAULT_LR: f32 = 1.0;
 /// Layers 0..FEATURE_LAYERS of [`network`] are the feature layers.
@@ -104,6 +112,13 @@ fn stage_of(ck_path: &Path) -> Result<usize> {
         })
 }
 
+/// Epochs of a stage over `examples` training digits at `batch`: the original's
+/// [`KERAS_UPDATES`] updates, at least [`KERAS_EPOCHS`] epochs.
+pub fn default_epochs(examples: usize, batch: usize) -> u64 {
+    let per_epoch = examples.div_ceil(batch.max(1)).max(1) as u64;
+    KERAS_UPDATES.div_ceil(per_epoch).max(KERAS_EPOCHS)
+}
+
 /// Trains both stages as the binary does.
 pub fn train<B: Backend>(be: B, args: &CommonArgs) -> Result<TransferReport> {
     let mnist = load_mnist(args.data_dir.as_deref())?;
@@ -168,10 +183,11 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs) -> Result<TransferReport> {
         let train_set = ArrayDataset::from_images(train_imgs);
         let test_set = ArrayDataset::from_images(test_imgs);
         let mut opt = Adadelta::new(args.lr.unwrap_or(DEFAULT_LR));
+        let epochs = default_epochs(train_imgs.len(), args.batch_size.unwrap_or(DEFAULT_BATCH));
         let mut fit = configure(
             Fit::new(&stage_name(digits), &be, &model, &mut opt),
             args,
-            Length::Epochs(DEFAULT_EPOCHS),
+            Length::Epochs(epochs),
             DEFAULT_BATCH,
         )
         .metric(Accuracy::default());
@@ -233,4 +249,17 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs) -> Result<TransferReport> {
         counts_after,
         stages,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_epochs_make_the_originals_updates() {
+        // Full MNIST: 30,596 digits 0-4 at batch 128 are 240 batches; 5 epochs.
+        assert_eq!(super::default_epochs(30_596, 128), 5);
+        // The bundled 4,113 digits 0-4: 33 batches; 1,200 / 33 rounded up is 37.
+        assert_eq!(super::default_epochs(4_113, 128), 37);
+        // Never fewer than the original's 5.
+        assert_eq!(super::default_epochs(1_000_000, 128), 5);
+    }
 }

@@ -62,6 +62,9 @@ impl<B: Backend> Adadelta<B> {
     }
 }
 
+/// The two accumulators of a parameter as they are read back, either may be missing.
+type HalfState<B> = (Option<Tensor<B>>, Option<Tensor<B>>);
+
 const GRAD: &str = "/accum_grad";
 const DELTA: &str = "/accum_delta";
 
@@ -137,7 +140,7 @@ impl<B: Backend> Optimizer<B> for Adadelta<B> {
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
         let op = "Adadelta::load_state";
         let backend = state.first().map(|(_, t)| t.backend().clone());
-        let mut halves: HashMap<String, (Option<Tensor<B>>, Option<Tensor<B>>)> = HashMap::new();
+        let mut halves: HashMap<String, HalfState<B>> = HashMap::new();
         let mut t = 0;
         for (name, tensor) in state {
             if name == ITERATIONS {

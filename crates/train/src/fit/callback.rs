@@ -253,6 +253,9 @@ impl<B: Backend> Callback<B> for BestCheckpoint {
     }
 }
 
+/// A parameter's name, shape and values, copied to the host.
+type HostParam = (String, Vec<usize>, Vec<f32>);
+
 /// Keras `EarlyStopping`: stops when the monitored figure has not improved by more
 /// than `min_delta` for `patience` epochs; with `restore_best_weights`, the model ends
 /// with the weights of its best epoch.
@@ -261,7 +264,7 @@ pub struct EarlyStopping<B: Backend> {
     patience: u64,
     wait: u64,
     restore_best_weights: bool,
-    best_weights: Option<Vec<(String, Vec<usize>, Vec<f32>)>>,
+    best_weights: Option<Vec<HostParam>>,
     _backend: std::marker::PhantomData<B>,
 }
 
@@ -290,7 +293,7 @@ impl<B: Backend> EarlyStopping<B> {
         self
     }
 
-    fn snapshot(model: &dyn Params<B>) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+    fn snapshot(model: &dyn Params<B>) -> Result<Vec<HostParam>> {
         model
             .params()
             .into_iter()

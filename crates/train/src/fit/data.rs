@@ -68,7 +68,7 @@ impl ArrayDataset {
             ));
         }
         let n = labels.len() / labels_per_example;
-        if labels.len() % labels_per_example != 0 || inputs.len() != n * per {
+        if !labels.len().is_multiple_of(labels_per_example) || inputs.len() != n * per {
             return Err(Error::argument(
                 "dataset",
                 format!(

@@ -637,7 +637,16 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             for (n, v) in logs.iter().filter(|(n, _)| !n.starts_with("batch_")) {
                 running.insert(n, v);
             }
-            let msg = format!("epoch {}/{epochs_total} {}", epoch + 1, running.line());
+            // The bar shows the epoch's running figures and the last validation.
+            let msg = match &validation_logs {
+                Some(v) => format!(
+                    "epoch {}/{epochs_total} {} | {}",
+                    epoch + 1,
+                    running.line(),
+                    v.line()
+                ),
+                None => format!("epoch {}/{epochs_total} {}", epoch + 1, running.line()),
+            };
             let log_now = self.step.is_multiple_of(self.log_every);
             if log_now {
                 let mut record = running.to_json();
@@ -650,7 +659,7 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             progress.update(
                 self.step,
                 &msg,
-                log_now && self.step.is_multiple_of(self.log_every * 10),
+                !silent && log_now && self.step.is_multiple_of(self.log_every * 10),
             );
             let epoch_end = in_epoch as u64 + 1 == per_epoch;
             let run_end = self.step == total;
