@@ -78,5 +78,5 @@ pub use idx::{IdxImages, read_idx_images, read_idx_labels, write_idx_images, wri
 pub use image_set::{ImageSet, one_hot};
 pub use mnist::{MNIST_DIR_ENV, Mnist, load_image_set};
 pub use normalize::ChannelStats;
-pub use text::{CharTable, SAMPLE_TEXT, SequencePairs, argmax};
+pub use text::{CharTable, SAMPLE_TEXT, SequencePairs, argmax, bundled_corpus, read_corpus};
 pub use toy1d::{Distribution1d, Gaussian, GaussianMixture};

@@ -200,6 +200,41 @@ impl SequencePairs {
     }
 }
 
+/// The bundled corpus: 251,055 characters of the Python documentation (PSF licence;
+/// see `data/NOTICE`), gzip-compressed.
+static BUNDLED_CORPUS: &[u8] = include_bytes!("../data/python-docs-topics.txt.gz");
+/// Name of the bundled corpus in messages.
+pub const BUNDLED_CORPUS_NAME: &str = "python-docs-topics.txt.gz";
+
+/// The bundled text corpus (real prose, the Python documentation's topics; see
+/// `data/NOTICE` for its source and licence), for the character language model.
+pub fn bundled_corpus() -> Result<String> {
+    let path = std::path::Path::new("<bundled>").join(BUNDLED_CORPUS_NAME);
+    let bytes = crate::fileio::decompress_if_gzip(BUNDLED_CORPUS.to_vec(), &path)?;
+    String::from_utf8(bytes)
+        .map_err(|e| DatasetError::invalid(format!("{}: not UTF-8: {e}", path.display())))
+}
+
+/// Reads a UTF-8 text file (raw or gzip) as a corpus: an empty file, or one that is
+/// not UTF-8, is an error naming the file (and, for bad UTF-8, the byte offset).
+pub fn read_corpus(path: &std::path::Path) -> Result<String> {
+    let bytes = crate::fileio::read_maybe_gzip(path)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        DatasetError::invalid(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    if text.is_empty() {
+        return Err(DatasetError::invalid(format!(
+            "{}: the file is empty",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
 /// A short text written for this project (public domain), for trying the
 /// character LSTM without any download. Longer texts train better.
 pub const SAMPLE_TEXT: &str = "\
@@ -226,6 +261,41 @@ came home; the lamp is bright; the tea is hot.
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bundled_corpus_is_real_prose_of_its_notice() {
+        let text = bundled_corpus().unwrap();
+        // The figures of data/NOTICE.
+        assert_eq!(text.chars().count(), 251_055);
+        assert!(text.starts_with("The \"assert\" statement"));
+        // Mostly words: spaces and letters dominate.
+        let letters = text
+            .chars()
+            .filter(|c| c.is_alphabetic() || *c == ' ')
+            .count();
+        assert!(letters * 10 > text.len() * 7, "{letters} of {}", text.len());
+    }
+
+    #[test]
+    fn corpus_files_that_are_empty_or_not_utf8_are_named() {
+        let dir = std::env::temp_dir().join(format!("corpus-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.txt");
+        std::fs::write(&empty, b"").unwrap();
+        let err = read_corpus(&empty).unwrap_err().to_string();
+        assert!(err.contains("empty.txt") && err.contains("empty"), "{err}");
+        let latin1 = dir.join("latin1.txt");
+        std::fs::write(&latin1, b"caf\xe9 au lait").unwrap();
+        let err = read_corpus(&latin1).unwrap_err().to_string();
+        assert!(
+            err.contains("latin1.txt") && err.contains("UTF-8") && err.contains("offset 3"),
+            "{err}"
+        );
+        let good = dir.join("good.txt");
+        std::fs::write(&good, "héllo").unwrap();
+        assert_eq!(read_corpus(&good).unwrap(), "héllo");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn corpus_vocabulary_is_sorted_unique() {

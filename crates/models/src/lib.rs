@@ -34,6 +34,7 @@ pub mod lstm_cell;
 pub mod mnist_cnn;
 pub mod plot;
 pub mod supervised;
+pub mod text_lstm;
 pub mod toy_gan;
 pub mod transfer_cnn;
 

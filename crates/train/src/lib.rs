@@ -29,10 +29,10 @@ pub use checkpoint::{
 };
 pub use error::{Error, Result};
 pub use fit::{
-    Accuracy, ArrayDataset, BestCheckpoint, Callback, Control, Dataset, Direction, EarlyStopping,
-    Fit, FitContext, FitEnd, History, Length, Logs, Loss, LrSchedule, Metric, OnBatch, OnEpoch,
-    Predictions, ReduceLrOnPlateau, SparseCategoricalCrossEntropy, TopKAccuracy, evaluate,
-    load_weights, predict, save_weights, train_step,
+    Accuracy, ArrayDataset, Batch, BestCheckpoint, Callback, Control, Dataset, Direction,
+    EarlyStopping, Fit, FitContext, FitEnd, History, Length, Logs, Loss, LrSchedule, Metric,
+    OnBatch, OnEpoch, Predictions, ReduceLrOnPlateau, SparseCategoricalCrossEntropy, TopKAccuracy,
+    evaluate, load_weights, predict, save_weights, train_step,
 };
 pub use metrics::MetricsLog;
 pub use progress::Progress;

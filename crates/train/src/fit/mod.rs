@@ -566,7 +566,7 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
         let mut batches: Option<(u64, Vec<Vec<usize>>)> = None;
         let mut interrupted = false;
         let mut stopped = None;
-        let mut validation_logs = None;
+        let mut validation_logs: Option<Logs> = None;
         let mut lr = self.base_lr;
         let params = self.model.trainable_params();
         while self.step < total {
@@ -741,12 +741,15 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             }
         }
         if let (Some(dir), Some(log)) = (dir, &metrics_log) {
-            save_weights(
-                self.model,
-                &self.name,
-                &dir.join(MODEL_FILE),
-                &[(crate::STEP_KEY, self.step.to_string())],
-            )?;
+            // The settings go along: a program loading the model may need them (a
+            // vocabulary, a window length).
+            let mut meta = vec![(crate::STEP_KEY.to_string(), self.step.to_string())];
+            for (n, v) in self.all_settings() {
+                meta.push((format!("setting.{n}"), v));
+            }
+            let meta: Vec<(&str, String)> =
+                meta.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            save_weights(self.model, &self.name, &dir.join(MODEL_FILE), &meta)?;
             if !interrupted {
                 chart(log, dir)?;
             }
