@@ -344,6 +344,20 @@ fn resumes_with_other_settings_or_models_are_refused() {
     assert!(err.contains("not written by the other model"), "{err}");
     // Bad sizes are refused before training.
     assert!(ArrayDataset::new(vec![0.0; 7], &[4], vec![0, 1], 1).is_err());
+    // An empty validation set is an error, not a loss of 0.
+    let empty = ArrayDataset::new(Vec::new(), &[4], Vec::new(), 1).unwrap();
+    let err = train::evaluate(
+        &Cpu,
+        &model,
+        &train::SparseCategoricalCrossEntropy,
+        &[],
+        &empty,
+        10,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("empty"), "{err}");
 }
 
 #[test]

@@ -241,6 +241,12 @@ pub fn evaluate<B: Backend, M: Module<B> + ?Sized>(
     data: &dyn Dataset,
     batch_size: usize,
 ) -> Result<Logs> {
+    if data.is_empty() {
+        return Err(Error::argument(
+            "evaluate",
+            "the data set is empty: there is nothing to evaluate",
+        ));
+    }
     let mut fresh: Vec<Box<dyn Metric>> = metrics.iter().map(|m| m.fresh()).collect();
     let (mut loss_sum, mut count) = (0.0f64, 0usize);
     let indices: Vec<usize> = (0..data.len()).collect();
