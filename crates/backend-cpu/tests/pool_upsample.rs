@@ -333,7 +333,9 @@ fn max_pool_of_a_batch_beyond_2_pow_24_elements() {
     let image = side * side;
     let mut x = vec![1.0f32; n * image];
     x[(n - 1) * image + side + 1] = 2.0;
-    let t = Tensor::from_vec(&Cpu, x, [n, side, side, 1]).unwrap().requires_grad();
+    let t = Tensor::from_vec(&Cpu, x, [n, side, side, 1])
+        .unwrap()
+        .requires_grad();
     let y = t.max_pool2d((2, 2), (2, 2), Padding::Valid).unwrap();
     let out = y.to_vec().unwrap();
     let per = (side / 2) * (side / 2);
