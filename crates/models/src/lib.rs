@@ -18,6 +18,9 @@
 //! - [`antirectifier`]: Keras' custom-layer example; the how-to for writing a layer
 //!   (`--bin antirectifier`).
 //! - [`conv_pool`]: SEEDS.md's convolution and pooling worked example (`--bin conv_pool`).
+//! - [`addition_rnn`]: Keras' learn-to-add sequence-to-sequence LSTM (`--bin addition_rnn`).
+//! - [`text_lstm`]: a character LSTM language model with sampling (`--bin text_lstm`).
+//! - [`lstm_cell`]: SEEDS.md's LSTM step worked through (`--bin lstm_cell`).
 
 pub mod acgan;
 pub mod addition_rnn;

@@ -10,8 +10,12 @@
 //!   -> TimeDistributed(Dense 12) -> (None, 4, 12) logits (softmax in the loss)
 //! ```
 //!
-//! Adam (Keras' defaults, lr 1e-3), batch 128, 30 epochs: 205,324 parameters, as Keras
-//! counts them. After every epoch ten random validation questions are answered and
+//! Adam, batch 128, 30 epochs: 205,324 parameters, as Keras counts them. The learning
+//! rate starts at 3e-3 and falls exponentially to a tenth of that over the run (Keras'
+//! example keeps Adam's default 1e-3): measured on this machine with seed 42, Keras'
+//! constant 1e-3 reaches 90% exact-match at epoch 21 and tops out at 97.96% (97.64% at
+//! epoch 30, as TensorFlow's 97.1%); the schedule crosses 90% at epoch 9 and 99% at
+//! epoch 15. `--lr` sets the starting rate; `--constant-lr` keeps it (Keras' recipe). After every epoch ten random validation questions are answered and
 //! marked (`Q 123+45  T 168  ☑ 168`), and both validation figures are printed and logged:
 //! Keras' per-character `val_accuracy` and the exact-match `val_exact_match_accuracy`
 //! (all characters of the answer right).
@@ -34,10 +38,13 @@ use train::{
 
 /// The model's name in checkpoints.
 pub const NAME: &str = "addition_rnn";
-/// The Keras example's epochs, batch size and learning rate (Adam's default).
+/// The Keras example's epochs and batch size.
 pub const DEFAULT_EPOCHS: u64 = 30;
 pub const DEFAULT_BATCH: usize = 128;
-pub const DEFAULT_LR: f32 = 1e-3;
+/// The starting learning rate (Keras' example: Adam's default, 1e-3, constant).
+pub const DEFAULT_LR: f32 = 3e-3;
+/// The rate falls exponentially to this fraction of the start over the run.
+pub const FINAL_LR_FACTOR: f32 = 0.1;
 /// Units of every LSTM.
 pub const HIDDEN: usize = 128;
 /// The share of the questions held out for validation.
@@ -71,6 +78,10 @@ pub struct AdditionArgs {
     /// out for validation. The data depend on --seed.
     #[arg(long, default_value_t = 50_000, value_parser = crate::cli::positive_usize)]
     pub questions: usize,
+    /// Keep the learning rate constant (Keras' recipe) instead of letting it fall
+    /// exponentially to a tenth over the run.
+    #[arg(long)]
+    pub constant_lr: bool,
 }
 
 impl Default for AdditionArgs {
@@ -80,6 +91,7 @@ impl Default for AdditionArgs {
             no_reverse: false,
             layers: 1,
             questions: 50_000,
+            constant_lr: false,
         }
     }
 }
@@ -225,6 +237,21 @@ pub fn train<B: Backend>(
     let model = network(&be, args, common.seed)?;
     print_summary(&model, &be, &[args.question_len(), addition_table().len()])?;
     let mut opt = Adam::new(common.lr.unwrap_or(DEFAULT_LR));
+    let length = crate::supervised::length(common, Length::Epochs(DEFAULT_EPOCHS));
+    let batch = common.batch_size.unwrap_or(DEFAULT_BATCH);
+    let schedule = if args.constant_lr {
+        train::LrSchedule::Constant
+    } else {
+        let total = match length {
+            Length::Epochs(e) => e.saturating_mul(train_p.len().div_ceil(batch) as u64),
+            Length::Steps(s) => s,
+        };
+        train::LrSchedule::Exponential {
+            decay_steps: total.max(1),
+            rate: FINAL_LR_FACTOR,
+            staircase: false,
+        }
+    };
     let seed = common.seed;
     let show = OnEpoch(|ctx: &mut FitContext<B>, logs: &Logs| {
         let shown = answer(
@@ -248,15 +275,17 @@ pub fn train<B: Backend>(
     let mut fit = configure(
         Fit::new(NAME, &be, &model, &mut opt),
         common,
-        Length::Epochs(DEFAULT_EPOCHS),
+        length,
         DEFAULT_BATCH,
     )
     .metric(Accuracy::default())
     .metric(ExactMatch::default())
+    .setting("constant_lr", args.constant_lr)
     .setting("digits", args.digits)
     .setting("reverse", args.reverse())
     .setting("layers", args.layers)
     .setting("questions", args.questions)
+    .schedule(schedule)
     .callback(show);
     let dir = fit.open_run(&common.run_options())?;
     eprintln!(
