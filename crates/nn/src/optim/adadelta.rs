@@ -1,6 +1,6 @@
 //! Adadelta (Zeiler 2012), as Keras implements it.
 
-use super::{ITERATIONS, Optimizer, iterations_tensor, parse_iterations, slot, updatable};
+use super::{Optimizer, load_pair_state, pair_state, slot, updatable};
 use crate::NamedParam;
 use std::collections::HashMap;
 use tensor::{Backend, Error, Gradients, Result, Tensor, no_grad};
@@ -62,9 +62,6 @@ impl<B: Backend> Adadelta<B> {
     }
 }
 
-/// The two accumulators of a parameter as they are read back, either may be missing.
-type HalfState<B> = (Option<Tensor<B>>, Option<Tensor<B>>);
-
 const GRAD: &str = "/accum_grad";
 const DELTA: &str = "/accum_delta";
 
@@ -123,57 +120,15 @@ impl<B: Backend> Optimizer<B> for Adadelta<B> {
     }
 
     fn state(&self) -> Result<Vec<(String, Tensor<B>)>> {
-        let mut names: Vec<&String> = self.slots.keys().collect();
-        names.sort();
-        let mut out = Vec::new();
-        for name in names {
-            let (a, d) = &self.slots[name];
-            out.push((format!("{name}{GRAD}"), a.clone()));
-            out.push((format!("{name}{DELTA}"), d.clone()));
-        }
-        if let Some(be) = &self.backend {
-            out.push((ITERATIONS.into(), iterations_tensor(be, self.t)?));
-        }
-        Ok(out)
+        pair_state(&self.slots, (GRAD, DELTA), self.backend.as_ref(), self.t)
     }
 
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
-        let op = "Adadelta::load_state";
-        let backend = state.first().map(|(_, t)| t.backend().clone());
-        let mut halves: HashMap<String, HalfState<B>> = HashMap::new();
-        let mut t = 0;
-        for (name, tensor) in state {
-            if name == ITERATIONS {
-                t = parse_iterations(op, &tensor)?;
-            } else if let Some(p) = name.strip_suffix(GRAD) {
-                halves.entry(p.to_string()).or_default().0 = Some(tensor.detach());
-            } else if let Some(p) = name.strip_suffix(DELTA) {
-                halves.entry(p.to_string()).or_default().1 = Some(tensor.detach());
-            } else {
-                return Err(Error::argument(
-                    op,
-                    format!("unexpected state tensor {name}"),
-                ));
-            }
-        }
-        let mut slots = HashMap::new();
-        for (name, pair) in halves {
-            match pair {
-                (Some(a), Some(d)) if a.shape() == d.shape() => {
-                    slots.insert(name, (a, d));
-                }
-                _ => {
-                    return Err(Error::argument(
-                        op,
-                        format!("{name}: needs both accumulators, of one shape"),
-                    ));
-                }
-            }
-        }
-        self.slots = slots;
-        self.t = t;
-        if backend.is_some() {
-            self.backend = backend;
+        let loaded = load_pair_state("Adadelta::load_state", (GRAD, DELTA), "accumulators", state)?;
+        self.slots = loaded.pairs;
+        self.t = loaded.iterations;
+        if loaded.backend.is_some() {
+            self.backend = loaded.backend;
         }
         Ok(())
     }

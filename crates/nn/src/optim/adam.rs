@@ -1,9 +1,9 @@
 //! Adam (Kingma & Ba) as Keras implements it.
 
-use super::{ITERATIONS, Optimizer, iterations_tensor, parse_iterations, updatable};
+use super::{Optimizer, load_pair_state, pair_state, updatable};
 use crate::NamedParam;
 use std::collections::HashMap;
-use tensor::{AdamStep, Backend, Error, Gradients, Result, Tensor, adam_step};
+use tensor::{AdamStep, Backend, Gradients, Result, Tensor, adam_step};
 
 /// Keras `Adam`: defaults lr 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7.
 ///
@@ -20,8 +20,8 @@ pub struct Adam<B: Backend> {
     allow_missing: bool,
 }
 
-/// The `m` and `v` state tensors of one parameter, as they are found while loading.
-type MomentPair<B> = (Option<Tensor<B>>, Option<Tensor<B>>);
+/// The suffixes of the two moments in [`Optimizer::state`].
+const MOMENTS: (&str, &str) = ("/m", "/v");
 
 impl<B: Backend> Default for Adam<B> {
     /// Keras defaults: lr 0.001.
@@ -112,58 +112,16 @@ impl<B: Backend> Optimizer<B> for Adam<B> {
     }
 
     fn state(&self) -> Result<Vec<(String, Tensor<B>)>> {
-        let mut out = Vec::new();
-        let mut names: Vec<&String> = self.moments.keys().collect();
-        names.sort();
-        for name in names {
-            let (m, v) = &self.moments[name];
-            out.push((format!("{name}/m"), m.clone()));
-            out.push((format!("{name}/v"), v.clone()));
-        }
-        if let Some(be) = &self.backend {
-            out.push((ITERATIONS.into(), iterations_tensor(be, self.t)?));
-        }
-        Ok(out)
+        pair_state(&self.moments, MOMENTS, self.backend.as_ref(), self.t)
     }
 
     fn load_state(&mut self, state: Vec<(String, Tensor<B>)>) -> Result<()> {
-        let op = "Adam::load_state";
-        let mut halves: HashMap<String, MomentPair<B>> = HashMap::new();
-        let backend = state.first().map(|(_, t)| t.backend().clone());
-        let mut t = 0;
-        for (name, tensor) in state {
-            if name == ITERATIONS {
-                t = parse_iterations(op, &tensor)?;
-            } else if let Some(p) = name.strip_suffix("/m") {
-                halves.entry(p.to_string()).or_default().0 = Some(tensor.detach());
-            } else if let Some(p) = name.strip_suffix("/v") {
-                halves.entry(p.to_string()).or_default().1 = Some(tensor.detach());
-            } else {
-                return Err(Error::argument(
-                    op,
-                    format!("unexpected state tensor {name}"),
-                ));
-            }
-        }
-        let mut moments = HashMap::new();
-        for (name, (m, v)) in halves {
-            match (m, v) {
-                (Some(m), Some(v)) if m.shape() == v.shape() => {
-                    moments.insert(name, (m, v));
-                }
-                _ => {
-                    return Err(Error::argument(
-                        op,
-                        format!("{name}: needs both moments m and v, of one shape"),
-                    ));
-                }
-            }
-        }
+        let loaded = load_pair_state("Adam::load_state", MOMENTS, "moments m and v", state)?;
         // Only a complete, valid state replaces the current one.
-        self.moments = moments;
-        self.t = t;
-        if backend.is_some() {
-            self.backend = backend;
+        self.moments = loaded.pairs;
+        self.t = loaded.iterations;
+        if loaded.backend.is_some() {
+            self.backend = loaded.backend;
         }
         Ok(())
     }

@@ -208,3 +208,83 @@ pub(super) fn decayed_lr(lr: f32, decay: f32, iterations: u64) -> f32 {
         (lr as f64 / (1.0 + decay as f64 * iterations as f64)) as f32
     }
 }
+
+/// Per-parameter pairs of slots (Adam's moments, Adadelta's accumulators).
+pub(super) type SlotPairs<B> = HashMap<String, (Tensor<B>, Tensor<B>)>;
+
+/// State tensors of two-slot optimizers: `<param><first>` and `<param><second>` per
+/// parameter (sorted by name), then the step count.
+pub(super) fn pair_state<B: Backend>(
+    pairs: &SlotPairs<B>,
+    (first, second): (&str, &str),
+    backend: Option<&B>,
+    t: u64,
+) -> Result<Vec<(String, Tensor<B>)>> {
+    let mut names: Vec<&String> = pairs.keys().collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let (a, b) = &pairs[name];
+        out.push((format!("{name}{first}"), a.clone()));
+        out.push((format!("{name}{second}"), b.clone()));
+    }
+    if let Some(be) = backend {
+        out.push((ITERATIONS.into(), iterations_tensor(be, t)?));
+    }
+    Ok(out)
+}
+
+/// What [`load_pair_state`] parsed.
+pub(super) struct PairState<B: Backend> {
+    pub pairs: SlotPairs<B>,
+    pub iterations: u64,
+    /// The device the state lives on (from any of its tensors).
+    pub backend: Option<B>,
+}
+
+/// Parses what [`pair_state`] wrote; a parameter with one slot of the two, or two of
+/// different shapes, is an error naming `what` the pair is.
+pub(super) fn load_pair_state<B: Backend>(
+    op: &'static str,
+    (first, second): (&str, &str),
+    what: &str,
+    state: Vec<(String, Tensor<B>)>,
+) -> Result<PairState<B>> {
+    type Halves<B> = (Option<Tensor<B>>, Option<Tensor<B>>);
+    let backend = state.first().map(|(_, t)| t.backend().clone());
+    let mut halves: HashMap<String, Halves<B>> = HashMap::new();
+    let mut t = 0;
+    for (name, tensor) in state {
+        if name == ITERATIONS {
+            t = parse_iterations(op, &tensor)?;
+        } else if let Some(p) = name.strip_suffix(first) {
+            halves.entry(p.to_string()).or_default().0 = Some(tensor.detach());
+        } else if let Some(p) = name.strip_suffix(second) {
+            halves.entry(p.to_string()).or_default().1 = Some(tensor.detach());
+        } else {
+            return Err(Error::argument(
+                op,
+                format!("unexpected state tensor {name}"),
+            ));
+        }
+    }
+    let mut pairs = HashMap::new();
+    for (name, pair) in halves {
+        match pair {
+            (Some(a), Some(b)) if a.shape() == b.shape() => {
+                pairs.insert(name, (a, b));
+            }
+            _ => {
+                return Err(Error::argument(
+                    op,
+                    format!("{name}: needs both {what}, of one shape"),
+                ));
+            }
+        }
+    }
+    Ok(PairState {
+        pairs,
+        iterations: t,
+        backend,
+    })
+}
