@@ -237,19 +237,11 @@ pub fn train<B: Backend>(
     let model = network(&be, args, common.seed)?;
     print_summary(&model, &be, &[args.question_len(), addition_table().len()])?;
     let mut opt = Adam::new(common.lr.unwrap_or(DEFAULT_LR));
-    let length = crate::supervised::length(common, Length::Epochs(DEFAULT_EPOCHS));
-    let batch = common.batch_size.unwrap_or(DEFAULT_BATCH);
     let schedule = if args.constant_lr {
         train::LrSchedule::Constant
     } else {
-        let total = match length {
-            Length::Epochs(e) => e.saturating_mul(train_p.len().div_ceil(batch) as u64),
-            Length::Steps(s) => s,
-        };
-        train::LrSchedule::Exponential {
-            decay_steps: total.max(1),
-            rate: FINAL_LR_FACTOR,
-            staircase: false,
+        train::LrSchedule::ExponentialOverRun {
+            factor: FINAL_LR_FACTOR,
         }
     };
     let seed = common.seed;
@@ -275,7 +267,7 @@ pub fn train<B: Backend>(
     let mut fit = configure(
         Fit::new(NAME, &be, &model, &mut opt),
         common,
-        length,
+        Length::Epochs(DEFAULT_EPOCHS),
         DEFAULT_BATCH,
     )
     .metric(Accuracy::default())
@@ -299,18 +291,8 @@ pub fn train<B: Backend>(
         dir.display()
     );
     let end = fit.run(&train_set, Some(&val_set), &dir)?;
+    let val = fit.evaluate(&val_set)?;
     drop(fit);
-    let val = train::evaluate(
-        &be,
-        &model,
-        &train::SparseCategoricalCrossEntropy,
-        &[
-            Box::new(Accuracy::default()),
-            Box::new(ExactMatch::default()),
-        ],
-        &val_set,
-        500,
-    )?;
     Ok(SupervisedReport {
         dir: dir.path().to_path_buf(),
         end,

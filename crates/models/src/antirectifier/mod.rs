@@ -62,25 +62,17 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs, augment: bool) -> Result<Supe
     let test_set = ArrayDataset::from_images(&mnist.test);
     let model = network(&be, args.seed)?;
     print_summary(&model, &be, &[28, 28, 1])?;
-    let batch = args.batch_size.unwrap_or(DEFAULT_BATCH);
-    let length = crate::supervised::length(args, Length::Epochs(DEFAULT_EPOCHS));
-    let total = match length {
-        Length::Epochs(e) => e.saturating_mul(mnist.train.len().div_ceil(batch) as u64),
-        Length::Steps(s) => s,
-    };
     let mut opt = RmsProp::new(args.lr.unwrap_or(DEFAULT_LR));
     let mut fit = configure(
         Fit::new(NAME, &be, &model, &mut opt),
         args,
-        length,
+        Length::Epochs(DEFAULT_EPOCHS),
         DEFAULT_BATCH,
     )
     .metric(Accuracy::default())
     .setting("augmentation", augment)
-    .schedule(train::LrSchedule::Exponential {
-        decay_steps: total.max(1),
-        rate: FINAL_LR_FACTOR,
-        staircase: false,
+    .schedule(train::LrSchedule::ExponentialOverRun {
+        factor: FINAL_LR_FACTOR,
     });
     let dir = fit.open_run(&args.run_options())?;
     eprintln!(
@@ -91,15 +83,8 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs, augment: bool) -> Result<Supe
         dir.display()
     );
     let end = fit.run(&train_set, Some(&test_set), &dir)?;
+    let test = fit.evaluate(&test_set)?;
     drop(fit);
-    let test = train::evaluate(
-        &be,
-        &model,
-        &train::SparseCategoricalCrossEntropy,
-        &[Box::new(Accuracy::default())],
-        &test_set,
-        500,
-    )?;
     Ok(SupervisedReport {
         dir: dir.path().to_path_buf(),
         end,

@@ -101,15 +101,8 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs, augment: bool) -> Result<Supe
         dir.display()
     );
     let end = fit.run(&train_set, Some(&test_set), &dir)?;
+    let test = fit.evaluate(&test_set)?;
     drop(fit);
-    let test = train::evaluate(
-        &be,
-        &model,
-        &train::SparseCategoricalCrossEntropy,
-        &[Box::new(Accuracy::default())],
-        &test_set,
-        250,
-    )?;
     Ok(SupervisedReport {
         dir: dir.path().to_path_buf(),
         end,

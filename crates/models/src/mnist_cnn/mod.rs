@@ -89,15 +89,8 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs) -> Result<SupervisedReport> {
         dir.display()
     );
     let end = fit.run(&train_set, None, &dir)?;
+    let test = fit.evaluate(&test_set)?;
     drop(fit);
-    let test = train::evaluate(
-        &be,
-        &model,
-        &train::SparseCategoricalCrossEntropy,
-        &[Box::new(Accuracy::default())],
-        &test_set,
-        500,
-    )?;
     crate::classifier::write_json(
         &dir.join("test.json"),
         &serde_json::json!({

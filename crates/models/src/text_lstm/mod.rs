@@ -307,18 +307,8 @@ pub fn train<B: Backend>(
         dir.display()
     );
     let end = fit.run(&train_set, Some(&val_set), &dir)?;
+    let validation = fit.evaluate(&val_set)?;
     drop(fit);
-    let validation = train::evaluate(
-        &be,
-        &model,
-        &train::SparseCategoricalCrossEntropy,
-        &[
-            Box::new(Accuracy::default()),
-            Box::new(BitsPerChar::default()),
-        ],
-        &val_set,
-        500,
-    )?;
     Ok(TextReport {
         dir: dir.path().to_path_buf(),
         end,

@@ -168,7 +168,7 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs) -> Result<TransferReport> {
     let counts_before = model.param_counts();
     let mut counts_after = counts_before;
     let mut stages = Vec::new();
-    for (stage, ((keep, digits), (train_imgs, test_imgs))) in STAGES.iter().zip(&sets).enumerate() {
+    for (stage, ((_, digits), (train_imgs, test_imgs))) in STAGES.iter().zip(&sets).enumerate() {
         if stage < first_stage {
             continue;
         }
@@ -217,22 +217,14 @@ pub fn train<B: Backend>(be: B, args: &CommonArgs) -> Result<TransferReport> {
             dir.display()
         );
         let end = fit.run(&train_set, Some(&test_set), &dir)?;
+        let test = fit.evaluate(&test_set)?;
         drop(fit);
         let interrupted = end.interrupted;
-        let test = train::evaluate(
-            &be,
-            &model,
-            &train::SparseCategoricalCrossEntropy,
-            &[Box::new(Accuracy::default())],
-            &test_set,
-            500,
-        )?;
         eprintln!(
             "{NAME}: stage {}: held-out accuracy on digits {digits}: {:.2}%",
             stage + 1,
             100.0 * test.get("accuracy").unwrap_or(f64::NAN)
         );
-        let _ = keep;
         stages.push(StageReport {
             digits,
             end: Some(end),

@@ -72,16 +72,8 @@ pub trait Metric: Send {
     fn fresh(&self) -> Box<dyn Metric>;
 }
 
-/// Index of the largest value (the first of equals).
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
+/// Index of the largest score (the first of equals), from `datasets`.
+pub use datasets::argmax;
 
 /// A count of hits over a count of cases: the state of the accuracy metrics.
 #[derive(Clone, Copy, Debug, Default)]

@@ -496,6 +496,19 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
         )
     }
 
+    /// Keras `model.evaluate` with this fit's loss and metrics (as the epochs'
+    /// validation is measured).
+    pub fn evaluate(&self, data: &dyn Dataset) -> Result<Logs> {
+        evaluate(
+            &self.backend,
+            self.model,
+            &*self.loss,
+            &self.metrics,
+            data,
+            self.eval_batch_size,
+        )
+    }
+
     /// Trains on `train`, validating on `validation` after every epoch, writing into
     /// `dir` (see the module documentation).
     pub fn run(
@@ -586,7 +599,7 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
                 .wrapping_add(self.step.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let batch = train.batch(idx, Some(augment_seed))?;
             let x = metric::batch_tensor(&self.backend, train, batch.inputs, idx.len())?;
-            lr = self.schedule.rate(self.base_lr, self.step, epoch) * self.lr_scale;
+            lr = self.schedule.rate(self.base_lr, self.step, epoch, total) * self.lr_scale;
             self.optimizer.set_learning_rate(lr);
             let (value, outputs) = train_step(
                 self.model,
@@ -600,7 +613,12 @@ impl<'a, B: Backend, M: Module<B>> Fit<'a, B, M> {
             let loss_value = value.to_vec()?[0];
             self.step += 1;
             check_finite("loss", loss_value, self.step)?;
-            let outputs = outputs.to_vec()?;
+            // The outputs come back to the host only for metrics to read.
+            let outputs = if self.metrics.is_empty() {
+                Vec::new()
+            } else {
+                outputs.to_vec()?
+            };
             let p = Predictions {
                 outputs: &outputs,
                 classes,

@@ -20,6 +20,10 @@ pub enum LrSchedule {
         rate: f32,
         staircase: bool,
     },
+    /// Exponential decay over the whole run, whatever its length: `lr *
+    /// factor^(step / total_steps)`, from `lr` at the first step to `lr * factor` at the
+    /// end (`Exponential` with `decay_steps` the run's step count).
+    ExponentialOverRun { factor: f32 },
 }
 
 impl LrSchedule {
@@ -41,6 +45,15 @@ impl LrSchedule {
                     Ok(())
                 }
             }
+            LrSchedule::ExponentialOverRun { factor } => {
+                if factor.is_finite() && factor > 0.0 {
+                    Ok(())
+                } else {
+                    bad(format!(
+                        "decay over the run needs a factor above 0 (got {factor})"
+                    ))
+                }
+            }
             LrSchedule::Exponential {
                 decay_steps, rate, ..
             } => {
@@ -56,9 +69,16 @@ impl LrSchedule {
         }
     }
 
-    /// The rate of step `step` (0-based) in epoch `epoch` (0-based) from base rate `lr`.
-    pub fn rate(&self, lr: f32, step: u64, epoch: u64) -> f32 {
+    /// The rate of step `step` (0-based) in epoch `epoch` (0-based) of a run of
+    /// `total` steps, from base rate `lr`.
+    pub fn rate(&self, lr: f32, step: u64, epoch: u64, total: u64) -> f32 {
         match *self {
+            LrSchedule::ExponentialOverRun { factor } => LrSchedule::Exponential {
+                decay_steps: total.max(1),
+                rate: factor,
+                staircase: false,
+            }
+            .rate(lr, step, epoch, total),
             LrSchedule::Constant => lr,
             LrSchedule::StepDecay {
                 every_epochs,
@@ -86,28 +106,37 @@ mod tests {
     #[test]
     fn rates_by_hand() {
         let c = LrSchedule::Constant;
-        assert_eq!(c.rate(0.1, 1000, 9), 0.1);
+        assert_eq!(c.rate(0.1, 1000, 9, 1000), 0.1);
         let s = LrSchedule::StepDecay {
             every_epochs: 10,
             factor: 0.5,
         };
-        assert_eq!(s.rate(0.1, 0, 9), 0.1);
-        assert_eq!(s.rate(0.1, 0, 10), 0.05);
-        assert_eq!(s.rate(0.1, 0, 25), 0.025);
+        assert_eq!(s.rate(0.1, 0, 9, 1000), 0.1);
+        assert_eq!(s.rate(0.1, 0, 10, 1000), 0.05);
+        assert_eq!(s.rate(0.1, 0, 25, 1000), 0.025);
         let e = LrSchedule::Exponential {
             decay_steps: 100,
             rate: 0.5,
             staircase: false,
         };
-        assert_eq!(e.rate(1.0, 0, 0), 1.0);
-        assert!((e.rate(1.0, 50, 0) - 0.5f32.sqrt()).abs() < 1e-7);
-        assert_eq!(e.rate(1.0, 200, 0), 0.25);
+        assert_eq!(e.rate(1.0, 0, 0, 1000), 1.0);
+        assert!((e.rate(1.0, 50, 0, 1000) - 0.5f32.sqrt()).abs() < 1e-7);
+        assert_eq!(e.rate(1.0, 200, 0, 1000), 0.25);
         let st = LrSchedule::Exponential {
             decay_steps: 100,
             rate: 0.5,
             staircase: true,
         };
-        assert_eq!(st.rate(1.0, 199, 0), 0.5);
+        assert_eq!(st.rate(1.0, 199, 0, 1000), 0.5);
+        // Over a run of 400 steps, to a tenth: 1 at step 0, 0.1^(1/2) halfway.
+        let over = LrSchedule::ExponentialOverRun { factor: 0.1 };
+        assert_eq!(over.rate(1.0, 0, 0, 400), 1.0);
+        assert!((over.rate(1.0, 200, 0, 400) - 0.1f32.sqrt()).abs() < 1e-7);
+        assert!(
+            LrSchedule::ExponentialOverRun { factor: 0.0 }
+                .validate()
+                .is_err()
+        );
         assert!(
             LrSchedule::StepDecay {
                 every_epochs: 0,
