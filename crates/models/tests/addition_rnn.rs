@@ -2,34 +2,20 @@
 //! questions, figures and files, resume (and its refusal with other settings), bad
 //! options, CPU-vs-wgpu parity of a forward and backward pass, and a run on wgpu.
 
+mod common;
+
+use common::{ok, scratch as scratch_in, text};
 use models::addition_rnn::{self, AdditionArgs, EXACT_MATCH};
 use nn::Params;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 use train::Dataset;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("addition-rnn", name)
+}
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_addition_rnn"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("addition-rnn-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(out: &Output) -> (String, String) {
-    let (o, e) = text(out);
-    assert!(out.status.success(), "failed:\nstdout:\n{o}\nstderr:\n{e}");
-    (o, e)
 }
 
 fn refused(args: &[&str]) -> String {

@@ -2,9 +2,16 @@
 //! Keras' parameter counts, short runs on small data with their files, resume, bad
 //! CIFAR files, and smoke runs on wgpu.
 
+mod common;
+
+use common::{ok, scratch as scratch_in, text};
 use nn::Params;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("supervised", name)
+}
 
 fn bin(name: &str) -> Command {
     let path = match name {
@@ -17,26 +24,6 @@ fn bin(name: &str) -> Command {
     let mut c = Command::new(path);
     c.env_remove("MNIST_DIR").env_remove("CIFAR10_DIR");
     c
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("supervised-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(out: &Output) -> (String, String) {
-    let (o, e) = text(out);
-    assert!(out.status.success(), "failed:\nstdout:\n{o}\nstderr:\n{e}");
-    (o, e)
 }
 
 /// A small MNIST directory: the first `n_train` and `n_test` bundled digits.
@@ -387,12 +374,7 @@ fn antirectifier_trains_with_its_custom_layer() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn every_supervised_binary_runs_on_wgpu() {
-    if let Err(e) = backend_wgpu::Wgpu::new() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but no wgpu adapter: {e}"
-        );
-        eprintln!("SKIP: no wgpu adapter ({e})");
+    if common::no_wgpu_adapter() {
         return;
     }
     let tmp = scratch("wgpu");

@@ -1,25 +1,18 @@
 //! `text_lstm`: a short run on a small text with its samples and files, sampling from
 //! the saved model, bad texts and seed texts refused, and a smoke run on wgpu.
 
+mod common;
+
+use common::{scratch as scratch_in, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("text-lstm", name)
+}
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_text_lstm"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("text-lstm-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn small_text(dir: &Path) -> PathBuf {
@@ -138,12 +131,7 @@ fn empty_non_utf8_and_too_short_texts_are_refused() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn trains_a_few_steps_on_wgpu() {
-    if let Err(e) = backend_wgpu::Wgpu::new() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but no wgpu adapter: {e}"
-        );
-        eprintln!("SKIP: no wgpu adapter ({e})");
+    if common::no_wgpu_adapter() {
         return;
     }
     let tmp = scratch("wgpu");
