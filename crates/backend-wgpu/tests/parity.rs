@@ -814,6 +814,39 @@ fn resize_bilinear_matches() {
     }
 }
 
+/// Odd sizes, rows up (3 -> 5) and columns down (5 -> 3), on a picture linear in
+/// both directions (x[r][c] = 10 r + 3 c), where bilinear resizing returns the linear
+/// function at the clamped source coordinates. TensorFlow's definition
+/// (`src = (dst + 0.5) * in / out - 0.5`, neighbours clamped at the edges): rows at
+/// scale 3/5 sample -0.2, 0.4, 1.0, 1.6, 2.2, clamped to 0, 0.4, 1, 1.6, 2; columns
+/// at scale 5/3 sample 1/3, 2, 11/3. So out[i][j] = 10 r_i + 3 c_j: row 0 is
+/// 1, 6, 11; row 1 adds 4; row 2 adds 10; row 3 adds 16; row 4 adds 20.
+#[rustfmt::skip]
+const ODD_RESIZE_WANT: [f32; 15] = [
+    1.0, 6.0, 11.0,
+    5.0, 10.0, 15.0,
+    11.0, 16.0, 21.0,
+    17.0, 22.0, 27.0,
+    21.0, 26.0, 31.0,
+];
+
+fn odd_resize_input() -> Vec<f32> {
+    (0..15)
+        .map(|k| (10 * (k / 5) + 3 * (k % 5)) as f32)
+        .collect()
+}
+
+/// The GPU kernel against the worked-out values themselves, not only against the CPU.
+#[test]
+fn resize_bilinear_odd_sizes_follow_the_definition() {
+    let Some(b) = gpu() else { return };
+    let x = up(b, &odd_resize_input());
+    let got = down(b, &b.resize_bilinear(&x, [1, 3, 5, 1], 5, 3).unwrap(), 15);
+    for (g, w) in got.iter().zip(ODD_RESIZE_WANT) {
+        assert!((g - w).abs() < 1e-5, "{got:?}");
+    }
+}
+
 // ------------------------------------------------------------------ fused ops
 
 #[test]

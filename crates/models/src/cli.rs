@@ -1,7 +1,8 @@
 //! Command-line options shared by every model binary.
 
 use clap::{Args, ValueEnum};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Which device runs the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -271,5 +272,75 @@ impl CommonArgs {
             sample_every,
             quiet: self.quiet,
         }
+    }
+}
+
+/// Refuses an output path that is a directory, or that exists when `overwrite` is off.
+pub fn check_output(flag: &'static str, path: &Path, overwrite: bool) -> train::Result<()> {
+    if path.is_dir() {
+        return Err(train::Error::argument(
+            flag,
+            format!("{} is a directory, not a file", path.display()),
+        ));
+    }
+    if !overwrite && std::fs::symlink_metadata(path).is_ok() {
+        return Err(refuse(flag, path));
+    }
+    Ok(())
+}
+
+fn refuse(flag: &'static str, path: &Path) -> train::Error {
+    train::Error::argument(
+        flag,
+        format!(
+            "{} already exists: pass --overwrite to replace it",
+            path.display()
+        ),
+    )
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it is written and
+/// synced, then renamed over `path` (with `overwrite`) or hard-linked to `path`, which
+/// fails if the file appeared meanwhile, so an existing file is never replaced without
+/// `overwrite`. Missing parent directories are created; the temporary file is removed
+/// whatever happens.
+pub fn write_new_file(
+    flag: &'static str,
+    path: &Path,
+    bytes: &[u8],
+    overwrite: bool,
+) -> train::Result<()> {
+    check_output(flag, path, overwrite)?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).map_err(|e| train::Error::io(dir, e))?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp_name = format!(".{name}.tmp-{}", std::process::id());
+    let tmp = dir.map_or_else(|| PathBuf::from(&tmp_name), |d| d.join(&tmp_name));
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    let placed = written.and_then(|()| {
+        if overwrite {
+            return std::fs::rename(&tmp, path);
+        }
+        match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            // A file system without hard links: the check above has to do.
+            Err(_) => std::fs::rename(&tmp, path),
+            Ok(()) => Ok(()),
+        }
+    });
+    let _ = std::fs::remove_file(&tmp);
+    match placed {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(refuse(flag, path)),
+        Err(e) => Err(train::Error::io(path, e)),
     }
 }

@@ -9,8 +9,7 @@
 //! # Ok::<(), train::Error>(())
 //! ```
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -216,13 +215,13 @@ impl ConvPoolMaps {
         Ok(png.into_inner())
     }
 
-    /// Draws the maps into the PNG file `path` (see [`write_new_file`]).
+    /// Draws the maps into the PNG file `path` (see [`crate::cli::write_new_file`]).
     pub fn write_png(&self, path: &Path, overwrite: bool) -> train::Result<()> {
-        check_output(path, overwrite)?;
+        crate::cli::check_output("--png", path, overwrite)?;
         let bytes = self
             .png_bytes()
             .map_err(|e| train::Error::io(path, format!("cannot draw the picture: {e}")))?;
-        write_new_file(path, &bytes, overwrite)
+        crate::cli::write_new_file("--png", path, &bytes, overwrite)
     }
 }
 
@@ -322,71 +321,6 @@ fn text_style(size: u32, colour: RGBColor, h: HPos, v: VPos) -> TextStyle<'stati
         font: (FONT_FAMILY, size).into_font(),
         color: colour.to_backend_color(),
         pos: Pos::new(h, v),
-    }
-}
-
-/// Refuses an output path that is a directory, or that exists when `overwrite` is off.
-pub fn check_output(path: &Path, overwrite: bool) -> train::Result<()> {
-    if path.is_dir() {
-        return Err(train::Error::argument(
-            "--png",
-            format!("{} is a directory, not a file", path.display()),
-        ));
-    }
-    if !overwrite && std::fs::symlink_metadata(path).is_ok() {
-        return Err(refuse(path));
-    }
-    Ok(())
-}
-
-fn refuse(path: &Path) -> train::Error {
-    train::Error::argument(
-        "--png",
-        format!(
-            "{} already exists: pass --overwrite to replace it",
-            path.display()
-        ),
-    )
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file beside it is written and
-/// synced, then renamed over `path` (with `overwrite`) or hard-linked to `path`, which
-/// fails if the file appeared meanwhile, so an existing file is never replaced without
-/// `overwrite`. Missing parent directories are created; the temporary file is removed
-/// whatever happens.
-pub fn write_new_file(path: &Path, bytes: &[u8], overwrite: bool) -> train::Result<()> {
-    check_output(path, overwrite)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).map_err(|e| train::Error::io(dir, e))?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "conv_pool.png".into());
-    let tmp_name = format!(".{name}.tmp-{}", std::process::id());
-    let tmp = dir.map_or_else(|| PathBuf::from(&tmp_name), |d| d.join(&tmp_name));
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    let placed = written.and_then(|()| {
-        if overwrite {
-            return std::fs::rename(&tmp, path);
-        }
-        match std::fs::hard_link(&tmp, path) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-            // A file system without hard links: the check above has to do.
-            Err(_) => std::fs::rename(&tmp, path),
-            Ok(()) => Ok(()),
-        }
-    });
-    let _ = std::fs::remove_file(&tmp);
-    match placed {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(refuse(path)),
-        Err(e) => Err(train::Error::io(path, e)),
     }
 }
 

@@ -21,6 +21,8 @@
 //! - [`addition_rnn`]: Keras' learn-to-add sequence-to-sequence LSTM (`--bin addition_rnn`).
 //! - [`text_lstm`]: a character LSTM language model with sampling (`--bin text_lstm`).
 //! - [`lstm_cell`]: SEEDS.md's LSTM step worked through (`--bin lstm_cell`).
+//! - [`deep_dream`]: gradient ascent on a picture through the MNIST CNN, with octaves
+//!   (`--bin deep_dream`).
 
 pub mod acgan;
 pub mod addition_rnn;
@@ -31,6 +33,7 @@ pub mod classifier;
 pub mod cli;
 pub mod conv_pool;
 pub mod data;
+pub mod deep_dream;
 pub mod gan;
 pub mod label_to_image;
 pub mod lstm_cell;

@@ -133,6 +133,29 @@ impl<B: Backend> Sequential<B> {
         })
     }
 
+    /// The outputs of layers `0..=last`, in order (Keras' feature extractor,
+    /// `Model(inputs, [layer.output ...])`): what deep dream and feature visualisation
+    /// read. Each layer runs as written (an upsampling is not folded into the
+    /// convolution after it, since its output is asked for). A `last` past the end is an
+    /// error naming the number of layers.
+    pub fn forward_to(&self, x: &Tensor<B>, mode: Mode, last: usize) -> Result<Vec<Tensor<B>>> {
+        if last >= self.layers.len() {
+            return Err(tensor::Error::argument(
+                "Sequential::forward_to",
+                format!(
+                    "layer index {last} is past the {} layers of the stack",
+                    self.layers.len()
+                ),
+            ));
+        }
+        let mut outputs: Vec<Tensor<B>> = Vec::with_capacity(last + 1);
+        for (_, layer) in &self.layers[..=last] {
+            let y = layer.forward(outputs.last().unwrap_or(x), mode)?;
+            outputs.push(y);
+        }
+        Ok(outputs)
+    }
+
     /// A Keras-style table: layer (type), output shape, parameter count, totals.
     /// `input` excludes the batch dimension, which prints as `None`.
     pub fn summary(&self, backend: &B, input: &[usize]) -> Result<String> {

@@ -267,3 +267,41 @@ fn mnist_transfer_cnn_summary_and_freezing() {
     // Keras' numbers for this example: 590,597 trainable and 9,568 frozen.
     assert_eq!((head, features), (590_597, 9_568));
 }
+
+/// `forward_to` gives every layer's output up to the one asked for: the same values as
+/// running the layers one by one by hand, the last of a full run equal to `forward`;
+/// an index past the end is an error naming the layer count.
+#[test]
+fn forward_to_returns_each_layers_output() {
+    let mut seeds = Seeds::new(4);
+    let model = Sequential::new()
+        .add(conv(1, 3, 3, &mut seeds).padding(Padding::Same))
+        .add(MaxPool2d::new((2, 2)))
+        .add(Flatten)
+        .add(Dense::new(&Cpu, 3 * 3 * 3, 2, &mut seeds).unwrap());
+    let x = tensor::Tensor::from_vec(
+        &Cpu,
+        (0..36).map(|v| v as f32 / 36.0).collect(),
+        [1, 6, 6, 1],
+    )
+    .unwrap();
+    let outs = model.forward_to(&x, nn::Mode::Eval, 3).unwrap();
+    let dims: Vec<&[usize]> = outs.iter().map(|t| t.dims()).collect();
+    assert_eq!(
+        dims,
+        vec![&[1, 6, 6, 3][..], &[1, 3, 3, 3], &[1, 27], &[1, 2]]
+    );
+    let mut y = x.clone();
+    for ((_, layer), out) in model.layers().iter().zip(&outs) {
+        y = layer.forward(&y, nn::Mode::Eval).unwrap();
+        assert_eq!(y.to_vec().unwrap(), out.to_vec().unwrap());
+    }
+    let full = model.forward(&x, nn::Mode::Eval).unwrap();
+    assert_eq!(full.to_vec().unwrap(), outs[3].to_vec().unwrap());
+    assert_eq!(model.forward_to(&x, nn::Mode::Eval, 1).unwrap().len(), 2);
+    let err = model
+        .forward_to(&x, nn::Mode::Eval, 4)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("past the 4 layers"), "{err}");
+}

@@ -33,7 +33,7 @@ struct Cli {
 fn run(cli: &Cli) -> train::Result<()> {
     // Refuse the picture's path before computing anything.
     if let Some(png) = &cli.png {
-        conv_pool::check_output(png, cli.overwrite)?;
+        models::cli::check_output("--png", png, cli.overwrite)?;
     }
     let maps = with_backend!(cli.backend, be => conv_pool::compute(&be))?;
     print!("{}", maps.to_text());
