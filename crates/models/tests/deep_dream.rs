@@ -331,11 +331,11 @@ fn bad_pictures_are_clear_errors() {
     refused(&run("cut.png"), &["cut.png", "cannot decode"]);
     png(&dir.join("dot.png"), 1, 1, false);
     refused(&run("dot.png"), &["1x1 px is too small", "at least 18x18"]);
-    // 1,200,000 pixels: above the 1,048,576 a dream takes, refused from the header.
+    // 1,200,000 pixels: above the 262,144 a dream takes, refused from the header.
     png(&dir.join("huge.png"), 1200, 1000, false);
     refused(
         &run("huge.png"),
-        &["huge.png", "1200x1000", "at most 1048576 pixels"],
+        &["huge.png", "1200x1000", "at most 262144 pixels"],
     );
     std::fs::create_dir_all(dir.join("folder.png")).unwrap();
     refused(&run("folder.png"), &["folder.png", "directory"]);

@@ -21,7 +21,7 @@ pub const MODEL_STEPS: u64 = 1000;
 /// The options of `deep_dream`.
 #[derive(Args, Clone, Debug)]
 pub struct DreamArgs {
-    /// The picture to dream on (PNG or JPEG, any size up to 1024x1024 px, any colour
+    /// The picture to dream on (PNG or JPEG, any size up to 512x512 px, any colour
     /// type; colour is converted to grey). Without it: the bundled example, 8 held-out
     /// MNIST digits.
     pub input: Option<PathBuf>,
