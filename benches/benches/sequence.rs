@@ -69,9 +69,9 @@ fn whole<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
     let params = model.trainable_params();
     let mut opt = Adam::new(1e-3);
     let (x, labels) = batch(be);
-    let mut group = c.benchmark_group("addition_rnn_step");
+    let mut group = c.benchmark_group("train_step");
     group.sample_size(20);
-    group.bench_function(format!("{label}/batch{BATCH}"), |b| {
+    group.bench_function(format!("{label}/addition_rnn/batch{BATCH}"), |b| {
         b.iter(|| {
             let (loss, _) = train::train_step(
                 &model,
@@ -88,12 +88,12 @@ fn whole<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
     });
     group.finish();
 
-    let mut group = c.benchmark_group(format!("addition_rnn_parts/{label}"));
+    let mut group = c.benchmark_group("addition_rnn_parts");
     group.sample_size(20);
-    group.bench_function("forward_eval", |b| {
+    group.bench_function(format!("{label}/forward_eval"), |b| {
         b.iter(|| no_grad(|| sync(&model.forward(&x, Mode::Eval).unwrap())))
     });
-    group.bench_function("forward_backward", |b| {
+    group.bench_function(format!("{label}/forward_backward"), |b| {
         b.iter(|| {
             let y = model.forward(&x, Mode::Train).unwrap();
             let loss = SparseCategoricalCrossEntropy.loss(&y, &labels).unwrap();
@@ -110,7 +110,7 @@ fn whole<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
             .backward()
             .unwrap()
     };
-    group.bench_function("adam_update", |b| {
+    group.bench_function(format!("{label}/adam_update"), |b| {
         b.iter(|| {
             opt.step(&params, &grads).unwrap();
             sync(&params[0].1.value())
@@ -161,19 +161,19 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
     let stacked = u(&[BATCH, ANSWER, UNITS], 30);
     let batch_major = u(&[BATCH, QUESTION, g4], 31);
 
-    let mut group = c.benchmark_group(format!("addition_rnn_parts/{label}"));
+    let mut group = c.benchmark_group("addition_rnn_parts");
     group.sample_size(30);
     // The GEMMs.
-    group.bench_function("input_gemm_encoder_896x12x512", |b| {
+    group.bench_function(format!("{label}/input_gemm_encoder_896x12x512"), |b| {
         b.iter(|| sync(&x_enc.matmul(&w_enc).unwrap()))
     });
-    group.bench_function("input_gemm_decoder_512x128x512", |b| {
+    group.bench_function(format!("{label}/input_gemm_decoder_512x128x512"), |b| {
         b.iter(|| sync(&x_dec.matmul(&w).unwrap()))
     });
-    group.bench_function("recurrent_gemm_128x128x512", |b| {
+    group.bench_function(format!("{label}/recurrent_gemm_128x128x512"), |b| {
         b.iter(|| sync(&gemm(be, &h, &w, plain(BATCH, UNITS, g4))))
     });
-    group.bench_function("recurrent_gemm_backward_both", |b| {
+    group.bench_function(format!("{label}/recurrent_gemm_backward_both"), |b| {
         b.iter(|| {
             // dh = dgates @ W^T and dW = h^T @ dgates.
             let dh = gemm(
@@ -198,7 +198,7 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
         })
     });
     // The fused cell: the kernels, and the op as autograd runs it forward.
-    group.bench_function("cell_forward_kernel", |b| {
+    group.bench_function(format!("{label}/cell_forward_kernel"), |b| {
         b.iter(|| {
             let (c_t, _) = be
                 .lstm_gates(gates.storage(), c_prev.storage(), BATCH, UNITS, 1.0)
@@ -207,13 +207,13 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
         })
     });
     let tracked_gates = gates.requires_grad();
-    group.bench_function("cell_forward_op_tracked", |b| {
+    group.bench_function(format!("{label}/cell_forward_op_tracked"), |b| {
         b.iter(|| {
             let (c_t, h_t) = Tensor::lstm_cell(&tracked_gates, &c_prev, 1.0).unwrap();
             (sync(&c_t), sync(&h_t))
         })
     });
-    group.bench_function("cell_backward_kernel", |b| {
+    group.bench_function(format!("{label}/cell_backward_kernel"), |b| {
         b.iter(|| {
             let (dg, _) = be
                 .lstm_gates_backward(
@@ -230,10 +230,10 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
         })
     });
     // Slicing and stacking.
-    group.bench_function("permute_to_time_major", |b| {
+    group.bench_function(format!("{label}/permute_to_time_major"), |b| {
         b.iter(|| sync(&batch_major.permute(&[1, 0, 2]).unwrap()))
     });
-    group.bench_function("slice_one_step", |b| {
+    group.bench_function(format!("{label}/slice_one_step"), |b| {
         b.iter(|| {
             sync(
                 &projected
@@ -244,13 +244,13 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
             )
         })
     });
-    group.bench_function("slices_backward_concat_7", |b| {
+    group.bench_function(format!("{label}/slices_backward_concat_7"), |b| {
         b.iter(|| sync(&Tensor::concat(&step_grads, 0).unwrap()))
     });
-    group.bench_function("stack_outputs_concat_4", |b| {
+    group.bench_function(format!("{label}/stack_outputs_concat_4"), |b| {
         b.iter(|| sync(&Tensor::concat(&outputs, 1).unwrap()))
     });
-    group.bench_function("stack_backward_slices_4", |b| {
+    group.bench_function(format!("{label}/stack_backward_slices_4"), |b| {
         b.iter(|| {
             let parts: Vec<f32> = (0..ANSWER)
                 .map(|t| sync(&stacked.narrow(1, t, t + 1).unwrap()))

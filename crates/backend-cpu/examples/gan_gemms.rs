@@ -2,7 +2,7 @@
 //!
 //! `cargo run -p backend-cpu --release --example gan_gemms` (prefix
 //! `RAYON_NUM_THREADS=1` for one thread). Not a benchmark suite (the criterion bench
-//! `gan_iteration` in `benches/` is): a quick per-shape view used to tune
+//! `train_step/cpu/gan` in `benches/` is): a quick per-shape view used to tune
 //! `src/matmul.rs` for the thin products of small batches.
 
 use backend_cpu::Cpu;

@@ -24,10 +24,12 @@
 mod buffer_pool;
 mod context;
 mod launch;
+#[macro_use]
 mod ops;
 mod pending;
 mod pipeline;
 mod sync;
+pub mod workbench;
 
 pub use buffer_pool::WgpuStorage;
 pub use context::{ADAPTER_ENV, Wgpu};

@@ -16,7 +16,7 @@ use train::{MetricsLog, StepBatches, StepModel, plot_metrics, train_loop};
 /// about 25 minutes (the generator is trained on twice the batch).
 pub const DEFAULT_BATCH: usize = 32;
 /// Default number of iterations: 1.31 s each at batch 32 on the 2-core CPU build
-/// machine (criterion `acgan_iteration/cpu/batch32`; the binary runs about 1.4 s), so
+/// machine (criterion `train_step/cpu/acgan/batch32`; the binary runs about 1.4 s), so
 /// about 24 minutes, plus the grids, the export and the one-time scoring classifier:
 /// under 30 minutes.
 pub const DEFAULT_STEPS: u64 = 1000;
