@@ -356,19 +356,19 @@ impl Report {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(420)
-            .build_cartesian_2d(lo..hi, 0.0..n as f64)
+            .build_cartesian_2d(lo..hi, (0..n).into_segmented())
             .map_err(|e| err(&e))?;
         let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = (*y - 0.5).round() as usize;
-                names
-                    .get(n.wrapping_sub(1).wrapping_sub(i))
+            .y_label_formatter(&|y| match y {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names
+                    .get(n.wrapping_sub(1).wrapping_sub(*i))
                     .cloned()
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                SegmentValue::Last => String::new(),
             })
             .x_label_formatter(&|x| format!("{}x", fmt_factor(10f64.powf(*x))))
             .x_desc("GPU speed-up")
@@ -377,13 +377,19 @@ impl Report {
             .map_err(|e| err(&e))?;
         chart
             .draw_series(pairs.iter().enumerate().map(|(i, (_, s))| {
-                let y = (n - 1 - i) as f64;
+                let y = n - 1 - i;
                 let colour = if *s >= 1.0 {
                     RGBColor(40, 130, 60)
                 } else {
                     RGBColor(200, 80, 50)
                 };
-                Rectangle::new([(0.0, y + 0.15), (s.log10(), y + 0.85)], colour.filled())
+                Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(y)),
+                        (s.log10(), SegmentValue::Exact(y + 1)),
+                    ],
+                    colour.filled(),
+                )
             }))
             .map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))
@@ -460,7 +466,11 @@ pub fn tensorflow_reference(root: &Path) -> Value {
         },
         Ok(o) => {
             let err = String::from_utf8_lossy(&o.stderr);
-            let last = err.lines().last().unwrap_or("").to_string();
+            let last = err
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
             json!({"steps": {}, "note": format!("TensorFlow not available to {python} ({last}); {install}")})
         }
         Err(e) => json!({"steps": {}, "note": format!("cannot run {python}: {e}; {install}")}),
