@@ -88,6 +88,8 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
         .chunks_mut(out_image)
         .zip(argmax.chunks_mut(out_image))
         .collect();
+    // The channel offsets as f32, so the argmax update is one vectorisable select.
+    let ramp: Vec<f32> = (0..c).map(|ch| ch as f32).collect();
     let pool_image = |img: usize, (out, arg): &mut (&mut [f32], &mut [f32])| {
         let base = img * image;
         for oy in 0..g.out_h {
@@ -105,18 +107,13 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
                         let px = &x[base + local..base + local + c];
                         if first {
                             best.copy_from_slice(px);
-                            for (ch, a) in best_at.iter_mut().enumerate() {
-                                *a = (local + ch) as f32;
+                            for (a, &r) in best_at.iter_mut().zip(&ramp) {
+                                *a = local as f32 + r;
                             }
                             first = false;
                             continue;
                         }
-                        for ch in 0..c {
-                            if px[ch] > best[ch] {
-                                best[ch] = px[ch];
-                                best_at[ch] = (local + ch) as f32;
-                            }
-                        }
+                        take_larger(best, best_at, px, local as f32, &ramp);
                     }
                 }
             }
@@ -134,6 +131,49 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
             .for_each(|(i, pair)| pool_image(i, pair));
     }
     Ok((out, argmax))
+}
+
+/// `best = max(best, px)` per channel, `best_at` following with `local + channel`
+/// where `px` wins (strictly larger: the first maximum keeps ties; a NaN never wins).
+fn take_larger(best: &mut [f32], best_at: &mut [f32], px: &[f32], local: f32, ramp: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { take_larger_avx2(best, best_at, px, local, ramp) };
+        return;
+    }
+    take_larger_portable(best, best_at, px, local, ramp);
+}
+
+/// The branch-free loop of [`take_larger`]: compares and selects, so it vectorises and
+/// gives the same result at any vector width.
+#[inline(always)]
+fn take_larger_portable(
+    best: &mut [f32],
+    best_at: &mut [f32],
+    px: &[f32],
+    local: f32,
+    ramp: &[f32],
+) {
+    for (((b, a), &v), &r) in best.iter_mut().zip(best_at.iter_mut()).zip(px).zip(ramp) {
+        let wins = v > *b;
+        *b = if wins { v } else { *b };
+        *a = if wins { local + r } else { *a };
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn take_larger_avx2(
+    best: &mut [f32],
+    best_at: &mut [f32],
+    px: &[f32],
+    local: f32,
+    ramp: &[f32],
+) {
+    take_larger_portable(best, best_at, px, local, ramp)
 }
 
 pub(crate) fn max_pool2d_backward(dy: &[f32], argmax: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
@@ -362,5 +402,40 @@ impl PoolOps for Cpu {
         scale_w: usize,
     ) -> Result<Self::Storage> {
         upsample_nearest2d_backward(dy, dims, scale_h, scale_w).map(Arc::new)
+    }
+}
+
+#[cfg(test)]
+mod take_larger_tests {
+    use super::*;
+
+    /// Worked by hand: the larger value wins with its index, ties and NaN keep the
+    /// first; the AVX2 build agrees with the portable one on a 37-channel row (vector
+    /// body and tail).
+    #[test]
+    fn the_strictly_larger_value_wins_and_both_builds_agree() {
+        let ramp = [0.0, 1.0, 2.0, 3.0];
+        let (mut best, mut at) = ([1.0, 5.0, 2.0, 0.0], [0.0, 1.0, 2.0, 3.0]);
+        take_larger_portable(&mut best, &mut at, &[3.0, 5.0, f32::NAN, -1.0], 8.0, &ramp);
+        assert_eq!(best, [3.0, 5.0, 2.0, 0.0]);
+        assert_eq!(at, [8.0, 1.0, 2.0, 3.0]);
+        let c = 37;
+        let ramp: Vec<f32> = (0..c).map(|v| v as f32).collect();
+        let px: Vec<f32> = (0..c).map(|v| ((v * 7) % 11) as f32 - 5.0).collect();
+        let start: Vec<f32> = (0..c).map(|v| ((v * 5) % 9) as f32 - 4.0).collect();
+        let (mut b1, mut a1) = (start.clone(), vec![-1.0; c]);
+        take_larger_portable(&mut b1, &mut a1, &px, 100.0, &ramp);
+        for ch in 0..c {
+            let wins = px[ch] > start[ch];
+            assert_eq!(b1[ch], if wins { px[ch] } else { start[ch] });
+            assert_eq!(a1[ch], if wins { 100.0 + ch as f32 } else { -1.0 });
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let (mut b2, mut a2) = (start.clone(), vec![-1.0; c]);
+            // SAFETY: AVX2 is present (checked above).
+            unsafe { take_larger_avx2(&mut b2, &mut a2, &px, 100.0, &ramp) };
+            assert_eq!((b1, a1), (b2, a2));
+        }
     }
 }

@@ -54,7 +54,7 @@ mod storage;
 pub use conv::{Conv2dGeom, ConvOps};
 pub use elementwise::{
     BinaryKernel, BinaryOp, BroadcastLayout, ElementwiseOps, MAX_UNARY_PARAMS, UnaryKernel,
-    UnaryOp, exp_vectorizable, sigmoid, tanh_vectorizable,
+    UnaryOp, exp_vectorizable, sigmoid, sigmoid_vectorizable, tanh_vectorizable,
 };
 pub use gather::GatherOps;
 pub use layout::{LayoutOps, StridedLayout};
