@@ -164,6 +164,9 @@ fn pools_match_naive_loops_on_random_data() {
     let cases = [
         geom(2, 7, 5, 3, 3, 3, 2, 2, true),
         geom(2, 7, 5, 3, 2, 2, 2, 2, false),
+        // Windows that tile the input (the backward's gather path), SAME on even sizes.
+        geom(2, 8, 6, 5, 2, 2, 2, 2, true),
+        geom(1, 9, 9, 3, 3, 3, 3, 3, false),
         geom(3, 6, 9, 2, 3, 2, 1, 2, true),
         geom(1, 5, 5, 4, 5, 5, 1, 1, true),
         // Enough work to split images over threads.
