@@ -296,6 +296,46 @@ pub fn one_hot(labels: &[u8], num_classes: usize) -> Vec<f32> {
     out
 }
 
+#[cfg(feature = "ndarray")]
+impl ImageSet {
+    /// The pixels as an `ndarray` view `[count, rows, cols, channels]` over
+    /// `self.images`, without a copy (feature `ndarray`, on by default).
+    ///
+    /// ```
+    /// let mnist = datasets::Mnist::bundled()?;
+    /// let images = mnist.test.view()?;
+    /// assert_eq!(images.shape(), &[2000, 28, 28, 1]);
+    /// // The first test digit's centre pixel, and the mean brightness of digit 0.
+    /// let centre = images[[0, 14, 14, 0]];
+    /// let mean = images.index_axis(ndarray::Axis(0), 0).mapv(f32::from).mean().unwrap();
+    /// assert!(mean > 0.0 && mean < 255.0);
+    /// assert_eq!(centre, mnist.test.images[14 * 28 + 14]);
+    /// assert_eq!(mnist.test.labels_view()[0], mnist.test.labels[0]);
+    /// # Ok::<(), datasets::DatasetError>(())
+    /// ```
+    pub fn view(&self) -> Result<ndarray::ArrayView4<'_, u8>> {
+        ndarray::ArrayView4::from_shape(
+            (self.count, self.rows, self.cols, self.channels),
+            &self.images,
+        )
+        .map_err(|e| {
+            DatasetError::invalid(format!(
+                "{} image bytes do not make {} images of {}x{}x{}: {e}",
+                self.images.len(),
+                self.count,
+                self.rows,
+                self.cols,
+                self.channels
+            ))
+        })
+    }
+
+    /// The labels as an `ndarray` view `[count]`, without a copy.
+    pub fn labels_view(&self) -> ndarray::ArrayView1<'_, u8> {
+        ndarray::ArrayView1::from(&self.labels[..])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

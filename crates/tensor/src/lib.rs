@@ -30,6 +30,8 @@
 mod autograd;
 pub mod backend;
 mod error;
+#[cfg(feature = "ndarray")]
+mod ndarray_interop;
 mod ops;
 pub mod random;
 mod shape;
