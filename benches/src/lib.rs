@@ -26,6 +26,15 @@ pub fn note_skipped(id: &str, why: &str) {
     }
 }
 
+/// Benchmarks a quick run leaves out on a software adapter without timing them first
+/// (one ACGAN iteration takes about a minute on lavapipe).
+const HEAVY: [&str; 1] = ["/acgan/"];
+
+/// Whether the wgpu adapter is a CPU (a software driver such as lavapipe).
+fn software_adapter() -> bool {
+    backend_wgpu::Wgpu::new().is_ok_and(|g| format!("{:?}", g.adapter_info().device_type) == "Cpu")
+}
+
 /// In a quick run on wgpu, times one call of `iteration` (which also warms the
 /// pipelines up) and skips benchmark `id` when it took longer than
 /// [`QUICK_WGPU_LIMIT_SECS`]; returns whether it is skipped. Elsewhere it runs
@@ -33,6 +42,13 @@ pub fn note_skipped(id: &str, why: &str) {
 pub fn skip_if_slow(id: &str, backend: &str, mut iteration: impl FnMut()) -> bool {
     if !quick() || backend != "wgpu" {
         return false;
+    }
+    if HEAVY.iter().any(|h| id.contains(h)) && software_adapter() {
+        note_skipped(
+            id,
+            "--quick: about a minute an iteration on a software adapter",
+        );
+        return true;
     }
     let t = Instant::now();
     iteration();

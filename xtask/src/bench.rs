@@ -10,7 +10,7 @@ use std::time::SystemTime;
 /// Options of `cargo xtask bench`.
 #[derive(Args, Clone, Debug)]
 pub struct BenchArgs {
-    /// A short run (about 1 s of measurement per benchmark, the square matmuls up to
+    /// A short run (half a second of warm-up and of measurement per benchmark, the square matmuls up to
     /// 1024): under 10 minutes on a 2-core machine with lavapipe.
     #[arg(long)]
     pub quick: bool,
@@ -70,7 +70,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             cmd.arg(f);
         }
         if args.quick {
-            cmd.args(["--warm-up-time", "1", "--measurement-time", "1"]);
+            cmd.args(["--warm-up-time", "0.5", "--measurement-time", "0.5"]);
             cmd.env("BENCH_QUICK", "1");
         }
         let skipped = target_dir().join("bench-report").join(SKIPPED);

@@ -202,7 +202,7 @@ impl Report {
             out += &format!("- Change: against the run saved as `{name}` (negative: faster now)\n");
         }
         if self.quick {
-            out += "- Quick run (`--quick`): about 1 s of measurement per benchmark; on wgpu it \
+            out += "- Quick run (`--quick`): half a second of warm-up and of measurement per benchmark; on wgpu it \
                     leaves out convolutions over 5 GFLOP a call and steps over 1.5 s an iteration \
                     (listed below)\n";
         }
