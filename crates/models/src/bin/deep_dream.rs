@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// them and the step is 0.03, Keras' 0.01 being too faint).
 ///
 /// The network is `mnist_cnn` trained on the bundled digits: trained once on first use
-/// (1,000 steps, about 3 minutes here) and cached in runs/deep_dream/, or the file
+/// (1,000 steps, about 2 minutes here) and cached in runs/deep_dream/, or the file
 /// given with --model. Writes the dream (the input's size, grey), a strip of the input
 /// and each octave side by side, and metrics.jsonl (the loss of every iteration).
 #[derive(Parser, Debug)]
