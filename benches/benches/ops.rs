@@ -66,19 +66,6 @@ fn square_sizes() -> Vec<usize> {
     sizes
 }
 
-fn plain(m: usize, k: usize, n: usize) -> MatmulDims {
-    MatmulDims {
-        batch: 1,
-        m,
-        k,
-        n,
-        trans_a: false,
-        trans_b: false,
-        a_batch_stride: m * k,
-        b_batch_stride: k * n,
-    }
-}
-
 fn matmuls<B: Backend + Finish>(c: &mut Criterion, be: &B, label: &str) {
     let mut group = c.benchmark_group("matmul");
     group.sample_size(10);
@@ -93,7 +80,7 @@ fn matmuls<B: Backend + Finish>(c: &mut Criterion, be: &B, label: &str) {
         group.throughput(Throughput::Elements((2 * m * k * n) as u64));
         group.bench_function(BenchmarkId::new(label, format!("{m}x{k}x{n}")), |bench| {
             bench.iter(|| {
-                let y = be.matmul(&a, &b, plain(m, k, n)).unwrap();
+                let y = be.matmul(&a, &b, MatmulDims::plain(m, k, n)).unwrap();
                 be.finish();
                 black_box(y)
             })

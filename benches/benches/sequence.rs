@@ -125,19 +125,6 @@ fn gemm<B: Backend>(be: &B, a: &Tensor<B>, b: &Tensor<B>, dims: MatmulDims) -> T
     Tensor::from_storage(be, s, [dims.m, dims.n])
 }
 
-fn plain(m: usize, k: usize, n: usize) -> MatmulDims {
-    MatmulDims {
-        batch: 1,
-        m,
-        k,
-        n,
-        trans_a: false,
-        trans_b: false,
-        a_batch_stride: m * k,
-        b_batch_stride: k * n,
-    }
-}
-
 /// The recurrent loop's parts, each once, at the step's sizes.
 fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
     let g4 = 4 * UNITS;
@@ -171,7 +158,7 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
         b.iter(|| sync(&x_dec.matmul(&w).unwrap()))
     });
     group.bench_function(format!("{label}/recurrent_gemm_128x128x512"), |b| {
-        b.iter(|| sync(&gemm(be, &h, &w, plain(BATCH, UNITS, g4))))
+        b.iter(|| sync(&gemm(be, &h, &w, MatmulDims::plain(BATCH, UNITS, g4))))
     });
     group.bench_function(format!("{label}/recurrent_gemm_backward_both"), |b| {
         b.iter(|| {
@@ -182,7 +169,7 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
                 &w,
                 MatmulDims {
                     trans_b: true,
-                    ..plain(BATCH, g4, UNITS)
+                    ..MatmulDims::plain(BATCH, g4, UNITS)
                 },
             );
             let dw = gemm(
@@ -191,7 +178,7 @@ fn parts<B: Backend>(c: &mut Criterion, be: &B, label: &str) {
                 &d_gates,
                 MatmulDims {
                     trans_a: true,
-                    ..plain(UNITS, BATCH, g4)
+                    ..MatmulDims::plain(UNITS, BATCH, g4)
                 },
             );
             (sync(&dh), sync(&dw))

@@ -148,16 +148,7 @@ fn matmul(gpu: &Wgpu, args: &WorkbenchArgs) -> Result<String, String> {
     let mut cells = vec![Vec::new(); chosen.len()];
     for &n in &sizes {
         let (a, b) = (random(n * n, 1), random(n * n, 2));
-        let dims = MatmulDims {
-            batch: 1,
-            m: n,
-            k: n,
-            n,
-            trans_a: false,
-            trans_b: false,
-            a_batch_stride: n * n,
-            b_batch_stride: n * n,
-        };
+        let dims = MatmulDims::plain(n, n, n);
         let want = Cpu
             .to_vec(
                 &Cpu.matmul(

@@ -39,16 +39,7 @@ fn main() -> tensor::Result<()> {
         };
         let a = gpu.random(n * n, dist, 1)?;
         let b = gpu.random(n * n, dist, 2)?;
-        let dims = MatmulDims {
-            batch: 1,
-            m: n,
-            k: n,
-            n,
-            trans_a: false,
-            trans_b: false,
-            a_batch_stride: n * n,
-            b_batch_stride: n * n,
-        };
+        let dims = MatmulDims::plain(n, n, n);
         // Warm-up: pipeline compile and first-dispatch driver work.
         let c = gpu.matmul(&a, &b, dims)?;
         gpu.synchronize()?;

@@ -177,20 +177,7 @@ impl Wgpu {
             Ok(out)
         };
         match version {
-            1 => self.matmul(
-                a,
-                b,
-                MatmulDims {
-                    batch: 1,
-                    m,
-                    k,
-                    n,
-                    trans_a: false,
-                    trans_b: false,
-                    a_batch_stride: m * k,
-                    b_batch_stride: k * n,
-                },
-            ),
+            1 => self.matmul(a, b, MatmulDims::plain(m, k, n)),
             2 => launch(&NAIVE, 16),
             3 => launch(&TILED, 128),
             v => Err(self.error(format!(

@@ -43,16 +43,7 @@ fn every_matmul_version_matches_the_cpu() {
         (200, 9, 131),
     ] {
         let (a, b) = (data(m * k, 1), data(k * n, 2));
-        let dims = MatmulDims {
-            batch: 1,
-            m,
-            k,
-            n,
-            trans_a: false,
-            trans_b: false,
-            a_batch_stride: m * k,
-            b_batch_stride: k * n,
-        };
+        let dims = MatmulDims::plain(m, k, n);
         let want = Cpu
             .to_vec(
                 &Cpu.matmul(

@@ -23,6 +23,22 @@ pub struct MatmulDims {
     pub b_batch_stride: usize,
 }
 
+impl MatmulDims {
+    /// One plain product: row-major `m x k` by `k x n`, no transposes, no batch.
+    pub fn plain(m: usize, k: usize, n: usize) -> Self {
+        MatmulDims {
+            batch: 1,
+            m,
+            k,
+            n,
+            trans_a: false,
+            trans_b: false,
+            a_batch_stride: m * k,
+            b_batch_stride: k * n,
+        }
+    }
+}
+
 /// Batched matrix products.
 pub trait MatmulOps: StorageOps {
     /// Batched matrix product, see [`MatmulDims`].
