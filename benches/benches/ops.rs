@@ -158,25 +158,14 @@ fn convs<B: Backend + Finish>(c: &mut Criterion, be: &B, label: &str) {
     let mut group = c.benchmark_group("conv2d");
     group.sample_size(10);
     for case in &CONVS {
-        let (out, pad) = case
-            .padding
-            .output_and_pad(case.hw, case.k, case.stride)
-            .unwrap();
-        let g = Conv2dGeom {
-            n: case.n,
-            h: case.hw,
-            w: case.hw,
-            c: case.c,
-            kh: case.k,
-            kw: case.k,
-            o: case.o,
-            stride_h: case.stride,
-            stride_w: case.stride,
-            pad_top: pad,
-            pad_left: pad,
-            out_h: out,
-            out_w: out,
-        };
+        let g = Conv2dGeom::for_input(
+            [case.n, case.hw, case.hw, case.c],
+            (case.k, case.k, case.o),
+            (case.stride, case.stride),
+            case.padding,
+        )
+        .unwrap();
+        let out = g.out_h;
         let x = random(be, g.n * g.h * g.w * g.c, 3);
         let w = random(be, g.kh * g.kw * g.c * g.o, 4);
         let dy = random(be, g.n * out * out * g.o, 5);

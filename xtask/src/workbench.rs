@@ -7,7 +7,7 @@ use backend_wgpu::workbench::{CONV_VERSIONS, KernelVersion, MATMUL_VERSIONS};
 use clap::{Args, ValueEnum};
 use std::time::{Duration, Instant};
 use tensor::backend::ops::*;
-use tensor::{Conv2dGeom, Distribution, MatmulDims};
+use tensor::{Conv2dGeom, Distribution, MatmulDims, Padding};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Op {
@@ -200,13 +200,22 @@ fn matmul(gpu: &Wgpu, args: &WorkbenchArgs) -> Result<String, String> {
 fn conv(gpu: &Wgpu, args: &WorkbenchArgs) -> Result<String, String> {
     let chosen = versions(&CONV_VERSIONS, args.version)?;
     // The seed models' convolutions (as in benches/ops.rs).
-    let cases: [(&str, [usize; 7]); 3] = [
-        ("mnist_cnn conv1 50x28x28x1 k3x64", [50, 28, 1, 64, 3, 1, 1]),
+    let cases: [(&str, [usize; 6], Padding); 3] = [
+        (
+            "mnist_cnn conv1 50x28x28x1 k3x64",
+            [50, 28, 1, 64, 3, 1],
+            Padding::Same,
+        ),
         (
             "mnist_cnn conv2 50x14x14x64 k3x128",
-            [50, 14, 64, 128, 3, 1, 1],
+            [50, 14, 64, 128, 3, 1],
+            Padding::Same,
         ),
-        ("acgan D 64x14x14x64 k3x128 s2", [64, 14, 64, 128, 3, 2, 0]),
+        (
+            "acgan D 64x14x14x64 k3x128 s2",
+            [64, 14, 64, 128, 3, 2],
+            Padding::Valid,
+        ),
     ];
     let e = |e: tensor::Error| e.to_string();
     let mut out = String::from("| case |");
@@ -214,23 +223,10 @@ fn conv(gpu: &Wgpu, args: &WorkbenchArgs) -> Result<String, String> {
         out += &format!(" v{} {} |", v.number, v.name);
     }
     out += &format!("\n|---|{}\n", "---:|".repeat(chosen.len()));
-    for (name, [n, hw, c, o, k, stride, pad]) in cases {
-        let out_hw = (hw + 2 * pad - k) / stride + 1;
-        let g = Conv2dGeom {
-            n,
-            h: hw,
-            w: hw,
-            c,
-            kh: k,
-            kw: k,
-            o,
-            stride_h: stride,
-            stride_w: stride,
-            pad_top: pad,
-            pad_left: pad,
-            out_h: out_hw,
-            out_w: out_hw,
-        };
+    for (name, [n, hw, c, o, k, stride], padding) in cases {
+        let g = Conv2dGeom::for_input([n, hw, hw, c], (k, k, o), (stride, stride), padding)
+            .ok_or_else(|| format!("{name}: no output"))?;
+        let out_hw = g.out_h;
         let (x, w) = (random(n * hw * hw * c, 3), random(k * k * c * o, 4));
         let len = n * out_hw * out_hw * o;
         let want = Cpu

@@ -83,22 +83,9 @@ fn every_conv_version_matches_the_cpu() {
         (3, 8, 4, 7, 3, 2, Padding::Same),
         (1, 7, 2, 3, 5, 1, Padding::Same),
     ] {
-        let (out, pad) = padding.output_and_pad(hw, k, stride).unwrap();
-        let g = Conv2dGeom {
-            n,
-            h: hw,
-            w: hw,
-            c,
-            kh: k,
-            kw: k,
-            o,
-            stride_h: stride,
-            stride_w: stride,
-            pad_top: pad,
-            pad_left: pad,
-            out_h: out,
-            out_w: out,
-        };
+        let g =
+            Conv2dGeom::for_input([n, hw, hw, c], (k, k, o), (stride, stride), padding).unwrap();
+        let out = g.out_h;
         let (x, w) = (data(n * hw * hw * c, 3), data(k * k * c * o, 4));
         let len = n * out * out * o;
         let want = Cpu

@@ -41,6 +41,36 @@ impl Padding {
     }
 }
 
+impl Conv2dGeom {
+    /// The geometry of an NHWC input `[n, h, w, c]` convolved with a `kh x kw x c x o`
+    /// filter at `stride` with `padding` (TensorFlow's rules); `None` when no output
+    /// is left.
+    pub fn for_input(
+        [n, h, w, c]: [usize; 4],
+        (kh, kw, o): (usize, usize, usize),
+        stride: (usize, usize),
+        padding: Padding,
+    ) -> Option<Self> {
+        let (out_h, pad_top) = padding.output_and_pad(h, kh, stride.0)?;
+        let (out_w, pad_left) = padding.output_and_pad(w, kw, stride.1)?;
+        Some(Conv2dGeom {
+            n,
+            h,
+            w,
+            c,
+            kh,
+            kw,
+            o,
+            stride_h: stride.0,
+            stride_w: stride.1,
+            pad_top,
+            pad_left,
+            out_h,
+            out_w,
+        })
+    }
+}
+
 impl<B: Backend> Tensor<B> {
     /// Convolution of NHWC `self` `[n, h, w, c]` with an HWIO filter `[kh, kw, c, o]`.
     pub fn conv2d(&self, filter: &Self, stride: (usize, usize), padding: Padding) -> Result<Self> {
@@ -54,35 +84,18 @@ impl<B: Backend> Tensor<B> {
         }
         let [n, h, wd, c] = [x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]];
         let [kh, kw, _, o] = [w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]];
-        let out = padding
-            .output_and_pad(h, kh, stride.0)
-            .zip(padding.output_and_pad(wd, kw, stride.1));
-        let Some(((out_h, pad_top), (out_w, pad_left))) = out else {
+        let Some(geom) = Conv2dGeom::for_input([n, h, wd, c], (kh, kw, o), stride, padding) else {
             return Err(Error::shape(
                 "conv2d",
                 &[x.shape(), w.shape()],
                 format!("stride {stride:?} and {padding:?} padding leave no output"),
             ));
         };
+        let (out_h, out_w) = (geom.out_h, geom.out_w);
         let out_shape = Shape::checked(vec![n, out_h, out_w, o], "conv2d")?;
         // The CPU kernels unfold every output pixel's window (im2col): that buffer
         // must be a possible allocation too.
         Shape::checked(vec![n, out_h, out_w, kh, kw, c], "conv2d")?;
-        let geom = Conv2dGeom {
-            n,
-            h,
-            w: wd,
-            c,
-            kh,
-            kw,
-            o,
-            stride_h: stride.0,
-            stride_w: stride.1,
-            pad_top,
-            pad_left,
-            out_h,
-            out_w,
-        };
         let storage = self.backend().conv2d(x.storage(), w.storage(), &geom)?;
         let (xc, wc) = (x.clone(), w.clone());
         Ok(Tensor::from_op(
