@@ -34,6 +34,7 @@ pub mod cli;
 pub mod conv_pool;
 pub mod data;
 pub mod deep_dream;
+pub mod export;
 pub mod gan;
 pub mod label_to_image;
 pub mod lstm_cell;

@@ -1,6 +1,7 @@
 //! The `Module` trait: the forward pass of every layer and model.
 
 use crate::Params;
+use std::any::Any;
 use std::sync::atomic::AtomicU64;
 use tensor::{Backend, Result, Tensor};
 
@@ -25,7 +26,10 @@ impl Mode {
 /// forward takes more than one input (a conditional generator) implements [`Params`]
 /// alone and its own `forward`. Writing a custom layer: see the Antirectifier of the
 /// `antirectifier` example (`crates/models/src/antirectifier/layer.rs`).
-pub trait Module<B: Backend>: Params<B> + Send + Sync {
+///
+/// A module is `Any`, so code that walks a model (the ONNX and PyTorch exporters) can
+/// see the concrete layer behind a `&dyn Module<B>` (`let any: &dyn Any = layer;`).
+pub trait Module<B: Backend>: Params<B> + Send + Sync + Any {
     /// The forward pass.
     fn forward(&self, x: &Tensor<B>, mode: Mode) -> Result<Tensor<B>>;
 

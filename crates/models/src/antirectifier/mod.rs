@@ -15,6 +15,7 @@
 //! decay to 0.1 97.35%.
 
 mod layer;
+mod onnx;
 
 pub use layer::Antirectifier;
 

@@ -34,6 +34,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
     /// Generate digits from a saved checkpoint: an IDX file, its labels
     /// (<name>-labels.idx1-ubyte) and a PNG grid beside it (<name>-grid.png, 10 rows of
     /// --grid-columns); files that already exist beside it are never overwritten.
@@ -56,6 +59,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Some(Command::Export(args)) => {
+            return models::export::run_cli("acgan", args, models::export::acgan);
+        }
         Some(Command::Sample {
             checkpoint,
             class,

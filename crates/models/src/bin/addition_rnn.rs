@@ -24,10 +24,24 @@ struct Cli {
     common: CommonArgs,
     #[command(flatten)]
     task: AdditionArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("addition_rnn", args, |be, path| {
+            models::export::addition_rnn(be, path, &cli.task)
+        });
+    }
     let result =
         with_backend!(cli.common.backend, be => addition_rnn::train(be, &cli.common, &cli.task));
     match result {

@@ -22,10 +22,22 @@ struct Cli {
     /// of up to 10% that the default adds against overfitting the bundled 8,000 digits.
     #[arg(long)]
     no_augmentation: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("antirectifier", args, models::export::antirectifier);
+    }
     match with_backend!(cli.common.backend, be => antirectifier::train(be, &cli.common, !cli.no_augmentation))
     {
         Ok(report) => {

@@ -22,10 +22,22 @@ struct Cli {
     /// Train on the images as they are, without the random shifts and flips.
     #[arg(long)]
     no_augmentation: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("cifar10_cnn", args, models::export::cifar10_cnn);
+    }
     let augment = !cli.no_augmentation;
     match with_backend!(cli.common.backend, be => cifar10_cnn::train(be, &cli.common, augment)) {
         Ok(report) => {

@@ -29,6 +29,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
     /// Generate images from a saved checkpoint into an IDX file (and a PNG grid beside it,
     /// <name>-grid.png, which never overwrites an existing file).
     Sample {
@@ -47,6 +50,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Some(Command::Export(args)) => {
+            return models::export::run_cli("gan", args, models::export::gan);
+        }
         Some(Command::Sample {
             checkpoint,
             count,

@@ -17,10 +17,22 @@ use std::process::ExitCode;
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("mnist_cnn", args, models::export::mnist_cnn);
+    }
     let result = with_backend!(cli.common.backend, be => mnist_cnn::train(be, &cli.common));
     match result {
         Ok(report) => {

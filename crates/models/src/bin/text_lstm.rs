@@ -31,6 +31,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
     /// Generate text from a trained model.
     Sample {
         /// A run's checkpoint.safetensors or model.safetensors.
@@ -52,6 +55,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Some(Command::Export(args)) => {
+            return models::export::run_cli("text_lstm", args, models::export::text_lstm);
+        }
         Some(Command::Sample {
             checkpoint,
             seed_text,

@@ -20,10 +20,22 @@ use std::process::ExitCode;
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("transfer_cnn", args, models::export::transfer_cnn);
+    }
     match with_backend!(cli.common.backend, be => transfer_cnn::train(be, &cli.common)) {
         Ok(r) => {
             let (t0, f0) = r.counts_before;

@@ -84,7 +84,8 @@ pub mod ops {
 /// Implemented automatically for any type that implements all the families, so a
 /// backend writes one `impl <Family> for MyBackend` per family file and nothing else.
 pub trait Backend:
-    StorageOps
+    'static
+    + StorageOps
     + ElementwiseOps
     + LayoutOps
     + ReduceOps
@@ -101,7 +102,8 @@ pub trait Backend:
 }
 
 impl<T> Backend for T where
-    T: StorageOps
+    T: 'static
+        + StorageOps
         + ElementwiseOps
         + LayoutOps
         + ReduceOps

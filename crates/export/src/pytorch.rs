@@ -1,0 +1,327 @@
+//! Weights in PyTorch's layout: the names, shapes and orders of the equivalent
+//! `torch.nn` modules' `state_dict`, written as safetensors
+//! (`torch.nn.Module.load_state_dict(safetensors.torch.load_file(path))`).
+//!
+//! Each layer of a [`Sequential`] becomes an attribute of the PyTorch module named as
+//! the layer is here (`conv2d`, `dense_1`, ...), so its entries are `<layer>.<param>`:
+//!
+//! | here (Keras) | PyTorch module | entries |
+//! |---|---|---|
+//! | `Dense` kernel `[in, out]`, bias | `nn.Linear(in, out)` | `weight [out, in]` (transposed), `bias [out]` |
+//! | `Conv2d` kernel `[kh, kw, in, out]` (HWIO), bias | `nn.Conv2d(in, out, (kh, kw), stride, padding)` | `weight [out, in, kh, kw]`, `bias [out]` |
+//! | `BatchNorm` gamma, beta, moving mean and variance | `nn.BatchNorm1d`/`2d(c, eps=epsilon, momentum=1 - momentum)` | `weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked` (int64, 0: not tracked here) |
+//! | `Lstm` kernel `[in, 4h]`, recurrent kernel `[h, 4h]`, bias `[4h]`, blocks i, j, f, o; `forget_bias` added at run time | `nn.LSTM(in, h, batch_first=True)` | `weight_ih_l0 [4h, in]`, `weight_hh_l0 [4h, h]`, `bias_ih_l0 [4h]`, `bias_hh_l0 [4h]`, blocks i, f, g, o; the forget bias folded into `bias_ih_l0`, `bias_hh_l0` zero |
+//! | `Embedding` `[n, d]` | `nn.Embedding(n, d)` | `weight [n, d]` |
+//! | `TimeDistributed(layer)` | the layer itself (PyTorch's layers apply to the last axis) | the layer's |
+//!
+//! Layouts: PyTorch's images are NCHW. A `Dense` right after a `Flatten` of an image
+//! reads the features in NHWC order here and in NCHW order (`torch.flatten(x, 1)`) in
+//! PyTorch, so its weight's columns are permuted to PyTorch's order; a `Dense` right
+//! before a `Reshape` to `[h, w, c]` gets its rows (and bias) permuted so that
+//! PyTorch's `x.view(-1, c, h, w)` finds the same image. The PyTorch module then takes
+//! and returns NCHW images.
+//!
+//! Padding: TensorFlow's `SAME` at stride 1 is `padding="same"` in PyTorch (which also
+//! puts the odd cell at the end); `VALID` is `padding=0`. Activations are functions
+//! (`F.relu`, `F.leaky_relu(x, alpha)`, `torch.tanh`, ...) with no entries.
+
+use nn::{
+    BatchNorm, Conv2d, Dense, Embedding, Flatten, Lstm, Module, Param, Reshape, Sequential,
+    TimeDistributed,
+};
+use safetensors::tensor::{Dtype, TensorView};
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::Path;
+use tensor::{Backend, Error};
+
+/// One entry of a state dict.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    F32 { shape: Vec<usize>, data: Vec<f32> },
+    I64 { shape: Vec<usize>, data: Vec<i64> },
+}
+
+impl Entry {
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Entry::F32 { shape, .. } | Entry::I64 { shape, .. } => shape,
+        }
+    }
+}
+
+/// A PyTorch `state_dict`: names in insertion order (the modules' order).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StateDict {
+    pub entries: Vec<(String, Entry)>,
+}
+
+fn export_error(reason: String) -> nn::Error {
+    Error::argument("PyTorch export", reason).into()
+}
+
+impl StateDict {
+    /// An empty state dict.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an f32 entry.
+    pub fn f32(&mut self, name: String, shape: Vec<usize>, data: Vec<f32>) {
+        self.entries.push((name, Entry::F32 { shape, data }));
+    }
+
+    /// The entry called `name`.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    }
+
+    /// Writes the entries as safetensors, atomically (never a half-written file).
+    pub fn save(&self, path: &Path, metadata: HashMap<String, String>) -> nn::Result<()> {
+        nn::checkpoint::write_atomic(path, &self.to_bytes(metadata)?)
+    }
+
+    /// The safetensors bytes of the entries (with `metadata` in the header).
+    pub fn to_bytes(&self, metadata: HashMap<String, String>) -> nn::Result<Vec<u8>> {
+        let path = Path::new("state dict");
+        let raw: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = self
+            .entries
+            .iter()
+            .map(|(n, e)| match e {
+                Entry::F32 { shape, data } => (
+                    n.clone(),
+                    Dtype::F32,
+                    shape.clone(),
+                    data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+                Entry::I64 { shape, data } => (
+                    n.clone(),
+                    Dtype::I64,
+                    shape.clone(),
+                    data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+            })
+            .collect();
+        let views = raw
+            .iter()
+            .map(|(n, dtype, shape, bytes)| {
+                TensorView::new(*dtype, shape.clone(), bytes)
+                    .map(|v| (n.clone(), v))
+                    .map_err(|e| nn::Error::file(path, format!("tensor {n}: {e}")))
+            })
+            .collect::<nn::Result<Vec<_>>>()?;
+        let meta = (!metadata.is_empty()).then_some(metadata);
+        safetensors::serialize(views, meta).map_err(|e| nn::Error::file(path, e))
+    }
+}
+
+fn data<B: Backend>(p: &Param<B>) -> nn::Result<(Vec<usize>, Vec<f32>)> {
+    let v = p.value();
+    Ok((v.dims().to_vec(), v.to_vec()?))
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// The LSTM's blocks here are i, j (the candidate), f, o; PyTorch's i, f, g, o. The
+/// block here for each PyTorch block.
+const TORCH_GATES: [usize; 4] = [0, 2, 1, 3];
+
+/// Index of feature `(y, x, ch)` of an `[h, w, c]` image flattened NHWC (here) and NCHW
+/// (PyTorch): `nhwc[torch] = here`.
+fn nchw_to_nhwc(h: usize, w: usize, c: usize) -> Vec<usize> {
+    let mut map = vec![0; h * w * c];
+    for ch in 0..c {
+        for y in 0..h {
+            for x in 0..w {
+                map[(ch * h + y) * w + x] = (y * w + x) * c + ch;
+            }
+        }
+    }
+    map
+}
+
+/// Adds the entries of `model`'s layers under `prefix` (empty for the top level);
+/// `sample` is one input's shape (batch excluded, the project's layout).
+pub fn sequential<B: Backend>(
+    dict: &mut StateDict,
+    prefix: &str,
+    model: &Sequential<B>,
+    backend: &B,
+    sample: &[usize],
+) -> nn::Result<()> {
+    let mut input = vec![1];
+    input.extend_from_slice(sample);
+    let shapes = model.output_shapes(backend, &input)?;
+    let layers = model.layers();
+    for (i, (name, layer)) in layers.iter().enumerate() {
+        let layer_in = if i == 0 { &input } else { &shapes[i - 1] };
+        let any: &dyn Any = &**layer;
+        let mut in_perm = None;
+        let mut out_perm = None;
+        if any.is::<Dense<B>>() {
+            // A Flatten of an image just before: PyTorch flattens NCHW.
+            if i > 0 && (&*layers[i - 1].1 as &dyn Any).is::<Flatten>() {
+                let before = if i >= 2 { &shapes[i - 2] } else { &input };
+                if let [_, h, w, c] = before[..] {
+                    in_perm = Some(nchw_to_nhwc(h, w, c));
+                }
+            }
+            // A Reshape to an image just after: PyTorch views it as NCHW.
+            if let Some((_, next)) = layers.get(i + 1)
+                && let Some(r) = (&**next as &dyn Any).downcast_ref::<Reshape>()
+                && let [h, w, c] = r.target[..]
+            {
+                out_perm = Some(nchw_to_nhwc(h, w, c));
+            }
+        }
+        layer_entries(
+            dict,
+            &join(prefix, name),
+            &**layer,
+            backend,
+            &layer_in[1..],
+            in_perm.as_deref(),
+            out_perm.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The entries of one layer called `name`. `in_perm`/`out_perm` reorder a `Dense`'s
+/// inputs/outputs to PyTorch's (`perm[torch] = here`).
+pub fn layer_entries<B: Backend>(
+    dict: &mut StateDict,
+    name: &str,
+    layer: &dyn Module<B>,
+    backend: &B,
+    sample: &[usize],
+    in_perm: Option<&[usize]>,
+    out_perm: Option<&[usize]>,
+) -> nn::Result<()> {
+    let any: &dyn Any = layer;
+    if let Some(d) = any.downcast_ref::<Dense<B>>() {
+        let (dims, k) = data(&d.kernel)?;
+        let (n_in, n_out) = (dims[0], dims[1]);
+        let mut w = vec![0.0; k.len()];
+        for o in 0..n_out {
+            let src_o = out_perm.map_or(o, |p| p[o]);
+            for i in 0..n_in {
+                let src_i = in_perm.map_or(i, |p| p[i]);
+                w[o * n_in + i] = k[src_i * n_out + src_o];
+            }
+        }
+        dict.f32(join(name, "weight"), vec![n_out, n_in], w);
+        if let Some(b) = &d.bias {
+            let (bdims, b) = data(b)?;
+            let b = match out_perm {
+                Some(p) => p.iter().map(|&s| b[s]).collect(),
+                None => b,
+            };
+            dict.f32(join(name, "bias"), bdims, b);
+        }
+        return Ok(());
+    }
+    if let Some(c) = any.downcast_ref::<Conv2d<B>>() {
+        let (dims, k) = data(&c.kernel)?;
+        let [kh, kw, ci, co] = dims[..] else {
+            return Err(export_error(format!("{name}: kernel shape {dims:?}")));
+        };
+        let mut w = vec![0.0; k.len()];
+        for y in 0..kh {
+            for x in 0..kw {
+                for i in 0..ci {
+                    for o in 0..co {
+                        w[((o * ci + i) * kh + y) * kw + x] = k[((y * kw + x) * ci + i) * co + o];
+                    }
+                }
+            }
+        }
+        dict.f32(join(name, "weight"), vec![co, ci, kh, kw], w);
+        if let Some(b) = &c.bias {
+            let (bdims, b) = data(b)?;
+            dict.f32(join(name, "bias"), bdims, b);
+        }
+        return Ok(());
+    }
+    if let Some(bn) = any.downcast_ref::<BatchNorm<B>>() {
+        for (entry, p) in [
+            ("weight", &bn.gamma),
+            ("bias", &bn.beta),
+            ("running_mean", &bn.moving_mean),
+            ("running_var", &bn.moving_variance),
+        ] {
+            let (dims, v) = data(p)?;
+            dict.f32(join(name, entry), dims, v);
+        }
+        dict.entries.push((
+            join(name, "num_batches_tracked"),
+            Entry::I64 {
+                shape: vec![],
+                data: vec![0],
+            },
+        ));
+        return Ok(());
+    }
+    if let Some(l) = any.downcast_ref::<Lstm<B>>() {
+        let u = l.units();
+        let reorder = |m: &[f32], rows: usize| -> Vec<f32> {
+            let mut out = vec![0.0; m.len()];
+            for (t, &here) in TORCH_GATES.iter().enumerate() {
+                for k in 0..u {
+                    for r in 0..rows {
+                        out[(t * u + k) * rows + r] = m[r * 4 * u + here * u + k];
+                    }
+                }
+            }
+            out
+        };
+        let (kdims, k) = data(&l.kernel)?;
+        let (_, rk) = data(&l.recurrent_kernel)?;
+        let (_, b) = data(&l.bias)?;
+        let mut bias = vec![0.0; 4 * u];
+        for (t, &here) in TORCH_GATES.iter().enumerate() {
+            for j in 0..u {
+                let forget = if here == 2 { l.forget_bias } else { 0.0 };
+                bias[t * u + j] = b[here * u + j] + forget;
+            }
+        }
+        dict.f32(
+            join(name, "weight_ih_l0"),
+            vec![4 * u, kdims[0]],
+            reorder(&k, kdims[0]),
+        );
+        dict.f32(join(name, "weight_hh_l0"), vec![4 * u, u], reorder(&rk, u));
+        dict.f32(join(name, "bias_ih_l0"), vec![4 * u], bias);
+        dict.f32(join(name, "bias_hh_l0"), vec![4 * u], vec![0.0; 4 * u]);
+        return Ok(());
+    }
+    if let Some(e) = any.downcast_ref::<Embedding<B>>() {
+        let (dims, v) = data(&e.embeddings)?;
+        dict.f32(join(name, "weight"), dims, v);
+        return Ok(());
+    }
+    if let Some(s) = any.downcast_ref::<Sequential<B>>() {
+        return sequential(dict, name, s, backend, sample);
+    }
+    if let Some(t) = any.downcast_ref::<TimeDistributed<Dense<B>>>() {
+        return layer_entries(dict, name, &t.inner, backend, &sample[1..], None, None);
+    }
+    if let Some(t) = any.downcast_ref::<TimeDistributed<Box<dyn Module<B>>>>() {
+        return layer_entries(dict, name, &*t.inner, backend, &sample[1..], None, None);
+    }
+    if layer.params().is_empty() {
+        // No weights: an activation, a pool, a reshape, dropout, a weightless custom layer.
+        return Ok(());
+    }
+    Err(export_error(format!(
+        "layer {name} ({}) has weights but no PyTorch mapping",
+        layer.kind()
+    )))
+}
