@@ -327,6 +327,63 @@ pub fn acgan<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
     })
 }
 
+/// The toy GAN's generator: noise `[batch, 1]` in, samples `[batch, 1]` out. Its
+/// depth and width are read from the checkpoint, its activation from the setting the
+/// run recorded.
+pub fn toy_gan<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
+    let ck = Checkpoint::load(path)?;
+    check_model(path, &ck, "toy_gan")?;
+    let kernels = ck
+        .tensors
+        .iter()
+        .filter(|(n, _)| n.starts_with("generator.") && n.ends_with(".kernel"))
+        .count();
+    let hidden = ck
+        .tensors
+        .get("generator.dense.kernel")
+        .map(|(shape, _)| shape[1])
+        .ok_or_else(|| argument(format!("{} has no generator.dense.kernel", path.display())))?;
+    let saved = setting(&ck, "activation").unwrap_or("Tanh");
+    let kind = <crate::toy_gan::ActivationKind as clap::ValueEnum>::value_variants()
+        .iter()
+        .find(|k| format!("{k:?}") == saved)
+        .copied()
+        .ok_or_else(|| argument(format!("{}: unknown activation {saved}", path.display())))?;
+    let layers = kernels.saturating_sub(1);
+    let net = crate::toy_gan::mlp(
+        be,
+        layers,
+        hidden,
+        kind.activation(),
+        &mut nn::Seeds::new(0),
+    )?;
+    ck.restore_module("generator.", &net, be)?;
+    let z: Vec<f32> = (0..16)
+        .map(|i| -1.0 + 2.0 * (i as f32 + 0.5) / 16.0)
+        .collect();
+    let z = Tensor::from_vec(be, z, [16, 1])?;
+    sequential_export("toy_gan", &net, be, &Exporter::new(), z)
+}
+
+/// The reversed softmax regression: one-hot labels `[batch, 10]` in, the pixel
+/// distributions `[batch, 784]` (softmax over the pixels) out.
+pub fn label_to_image<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
+    let ck = Checkpoint::load(path)?;
+    check_model(path, &ck, "label_to_image")?;
+    let mut seeds = nn::Seeds::new(0);
+    let dense = nn::Dense::new(be, 10, 784, &mut seeds)?;
+    ck.restore_module("layer.", &dense, be)?;
+    let net = Sequential::new()
+        .add(dense)
+        .add(nn::ActivationLayer(nn::Activation::Softmax));
+    let labels = Tensor::from_vec(
+        be,
+        datasets::one_hot(&(0..10).collect::<Vec<u8>>(), 10),
+        [10, 10],
+    )?;
+    sequential_export("label_to_image", &net, be, &Exporter::new(), labels)
+}
+
 /// Writes what `args` asks for; every output is checked before anything is written,
 /// and each file is written atomically, so a failed export leaves no file behind.
 pub fn write(args: &ExportArgs, exported: &Exported) -> Result<Vec<PathBuf>> {

@@ -101,43 +101,38 @@ fn save_sequential(net: &Sequential<Cpu>, name: &str, dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn mnist_cnn_runs_in_tract_on_bundled_digits() {
-    let dir = temp_dir("mnist_cnn");
+/// Each model's export from a checkpoint of fresh weights (BatchNorm statistics and
+/// LSTM biases made non-trivial), with the names of its graph's inputs and outputs.
+type Case = (Exported, &'static [&'static str], &'static [&'static str]);
+
+const INPUT: &[&str] = &["input"];
+const OUTPUT: &[&str] = &["output"];
+
+fn mnist_cnn_case(dir: &Path) -> Case {
     let net = models::mnist_cnn::network(&Cpu, 3).unwrap();
-    let e = export::mnist_cnn(&Cpu, &save_sequential(&net, "mnist_cnn", &dir)).unwrap();
-    assert_eq!(entry(&e, "input").0, vec![8, 28, 28, 1]);
-    check_in_tract(&e, &["input"], &["output"]);
+    let e = export::mnist_cnn(&Cpu, &save_sequential(&net, "mnist_cnn", dir)).unwrap();
+    (e, INPUT, OUTPUT)
 }
 
-#[test]
-fn cifar10_cnn_runs_in_tract() {
-    let dir = temp_dir("cifar10_cnn");
+fn cifar10_cnn_case(dir: &Path) -> Case {
     let net = models::cifar10_cnn::network(&Cpu, 4).unwrap();
-    let e = export::cifar10_cnn(&Cpu, &save_sequential(&net, "cifar10_cnn", &dir)).unwrap();
-    check_in_tract(&e, &["input"], &["output"]);
+    let e = export::cifar10_cnn(&Cpu, &save_sequential(&net, "cifar10_cnn", dir)).unwrap();
+    (e, INPUT, OUTPUT)
 }
 
-#[test]
-fn antirectifier_and_its_custom_layer_run_in_tract() {
-    let dir = temp_dir("antirectifier");
+fn antirectifier_case(dir: &Path) -> Case {
     let net = models::antirectifier::network(&Cpu, 5).unwrap();
-    let e = export::antirectifier(&Cpu, &save_sequential(&net, "antirectifier", &dir)).unwrap();
-    assert!(e.graph.op_types().contains(&"ReduceMean".to_string()));
-    check_in_tract(&e, &["input"], &["output"]);
+    let e = export::antirectifier(&Cpu, &save_sequential(&net, "antirectifier", dir)).unwrap();
+    (e, INPUT, OUTPUT)
 }
 
-#[test]
-fn transfer_cnn_runs_in_tract() {
-    let dir = temp_dir("transfer_cnn");
+fn transfer_cnn_case(dir: &Path) -> Case {
     let net = models::transfer_cnn::network(&Cpu, 6).unwrap();
-    let e = export::transfer_cnn(&Cpu, &save_sequential(&net, "transfer_cnn", &dir)).unwrap();
-    check_in_tract(&e, &["input"], &["output"]);
+    let e = export::transfer_cnn(&Cpu, &save_sequential(&net, "transfer_cnn", dir)).unwrap();
+    (e, INPUT, OUTPUT)
 }
 
-#[test]
-fn addition_rnn_lstms_run_in_tract() {
-    let dir = temp_dir("addition_rnn");
+fn addition_rnn_checkpoint(dir: &Path) -> PathBuf {
     let args = models::addition_rnn::AdditionArgs::default();
     let net = models::addition_rnn::network(&Cpu, &args, 7).unwrap();
     // Biases that are not zero, so the gate order and the folded forget bias count.
@@ -146,29 +141,19 @@ fn addition_rnn_lstms_run_in_tract() {
             p.set(Tensor::from_vec(&Cpu, values(p.numel(), 70), [p.numel()]).unwrap());
         }
     }
-    let path = save_sequential(&net, "addition_rnn", &dir);
-    let e = export::addition_rnn(&Cpu, &path, &args).unwrap();
-    assert_eq!(entry(&e, "input").0, vec![8, 7, 12]);
-    check_in_tract(&e, &["input"], &["output"]);
-    // A model trained for another task is refused by the setting it records.
-    let two = models::addition_rnn::AdditionArgs {
-        layers: 2,
-        ..args.clone()
-    };
-    let err = export::addition_rnn(&Cpu, &path, &two)
-        .err()
-        .expect("mismatch")
-        .to_string();
-    assert!(err.contains("model.safetensors"), "{err}");
+    save_sequential(&net, "addition_rnn", dir)
 }
 
-#[test]
-fn text_lstm_runs_in_tract() {
-    let dir = temp_dir("text_lstm");
+fn addition_rnn_case(dir: &Path) -> Case {
+    let args = models::addition_rnn::AdditionArgs::default();
+    let e = export::addition_rnn(&Cpu, &addition_rnn_checkpoint(dir), &args).unwrap();
+    (e, INPUT, OUTPUT)
+}
+
+fn text_lstm_case(dir: &Path) -> Case {
     let net = models::text_lstm::network(&Cpu, 23, 8).unwrap();
-    let e = export::text_lstm(&Cpu, &save_sequential(&net, "text_lstm", &dir)).unwrap();
-    assert_eq!(entry(&e, "input").0, vec![4, 40, 23]);
-    check_in_tract(&e, &["input"], &["output"]);
+    let e = export::text_lstm(&Cpu, &save_sequential(&net, "text_lstm", dir)).unwrap();
+    (e, INPUT, OUTPUT)
 }
 
 fn gan_checkpoint(dir: &Path) -> PathBuf {
@@ -180,24 +165,169 @@ fn gan_checkpoint(dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn gan_generator_runs_in_tract_on_fixed_latents() {
-    let dir = temp_dir("gan");
-    let e = export::gan(&Cpu, &gan_checkpoint(&dir)).unwrap();
-    assert_eq!(entry(&e, "input").0, vec![8, 100]);
-    check_in_tract(&e, &["input"], &["output"]);
+fn gan_case(dir: &Path) -> Case {
+    (
+        export::gan(&Cpu, &gan_checkpoint(dir)).unwrap(),
+        INPUT,
+        OUTPUT,
+    )
 }
 
-#[test]
-fn acgan_generator_runs_in_tract_with_int64_labels() {
-    let dir = temp_dir("acgan");
+fn acgan_case(dir: &Path) -> Case {
     let acgan = models::acgan::Acgan::new(Cpu, models::acgan::AcganConfig::default()).unwrap();
     shake_batch_norms(&acgan.generator.cnn, 95);
     let path = dir.join("checkpoint.safetensors");
     train::save(&acgan, &path).unwrap();
     let e = export::acgan(&Cpu, &path).unwrap();
+    (e, &["latent", "label"], &["image"])
+}
+
+fn toy_gan_case(dir: &Path) -> Case {
+    let opts = models::toy_gan::ToyGanOptions {
+        activation: models::toy_gan::ActivationKind::LeakyRelu,
+        ..Default::default()
+    };
+    let toy = models::toy_gan::ToyGan::new(Cpu, &opts, 8, 1e-3, 9).unwrap();
+    let path = dir.join("checkpoint.safetensors");
+    train::save(&toy, &path).unwrap();
+    let e = export::toy_gan(&Cpu, &path).unwrap();
+    assert!(e.graph.op_types().contains(&"LeakyRelu".to_string()));
+    (e, INPUT, OUTPUT)
+}
+
+fn label_to_image_case(dir: &Path) -> Case {
+    let model = models::label_to_image::LabelToImage::new(Cpu, 0.01).unwrap();
+    model
+        .layer
+        .kernel
+        .set(Tensor::from_vec(&Cpu, values(7840, 13), [10, 784]).unwrap());
+    let path = dir.join("checkpoint.safetensors");
+    train::save(&model, &path).unwrap();
+    (export::label_to_image(&Cpu, &path).unwrap(), INPUT, OUTPUT)
+}
+
+fn check_case((e, inputs, outputs): Case) -> Exported {
+    check_in_tract(&e, inputs, outputs);
+    e
+}
+
+#[test]
+fn mnist_cnn_runs_in_tract_on_bundled_digits() {
+    let e = check_case(mnist_cnn_case(&temp_dir("mnist_cnn")));
+    assert_eq!(entry(&e, "input").0, vec![8, 28, 28, 1]);
+}
+
+#[test]
+fn cifar10_cnn_runs_in_tract() {
+    check_case(cifar10_cnn_case(&temp_dir("cifar10_cnn")));
+}
+
+#[test]
+fn antirectifier_and_its_custom_layer_run_in_tract() {
+    let e = check_case(antirectifier_case(&temp_dir("antirectifier")));
+    assert!(e.graph.op_types().contains(&"ReduceMean".to_string()));
+}
+
+#[test]
+fn transfer_cnn_runs_in_tract() {
+    check_case(transfer_cnn_case(&temp_dir("transfer_cnn")));
+}
+
+#[test]
+fn addition_rnn_lstms_run_in_tract() {
+    let dir = temp_dir("addition_rnn");
+    let e = check_case(addition_rnn_case(&dir));
+    assert_eq!(entry(&e, "input").0, vec![8, 7, 12]);
+    // A model trained for another task is refused by the setting it records.
+    let path = addition_rnn_checkpoint(&dir);
+    let two = models::addition_rnn::AdditionArgs {
+        layers: 2,
+        ..Default::default()
+    };
+    let err = export::addition_rnn(&Cpu, &path, &two)
+        .err()
+        .expect("mismatch")
+        .to_string();
+    assert!(err.contains("model.safetensors"), "{err}");
+}
+
+#[test]
+fn text_lstm_runs_in_tract() {
+    let e = check_case(text_lstm_case(&temp_dir("text_lstm")));
+    assert_eq!(entry(&e, "input").0, vec![4, 40, 23]);
+}
+
+#[test]
+fn toy_gan_generator_runs_in_tract() {
+    check_case(toy_gan_case(&temp_dir("toy_gan")));
+}
+
+#[test]
+fn label_to_image_runs_in_tract() {
+    let e = check_case(label_to_image_case(&temp_dir("label_to_image")));
+    assert_eq!(entry(&e, "output").0, vec![10, 784]);
+}
+
+#[test]
+fn gan_generator_runs_in_tract_on_fixed_latents() {
+    let e = check_case(gan_case(&temp_dir("gan")));
+    assert_eq!(entry(&e, "input").0, vec![8, 100]);
+}
+
+#[test]
+fn acgan_generator_runs_in_tract_with_int64_labels() {
+    let e = check_case(acgan_case(&temp_dir("acgan")));
     assert_eq!(entry(&e, "image").0, vec![10, 28, 28, 1]);
-    check_in_tract(&e, &["latent", "label"], &["image"]);
+}
+
+/// `onnx.checker.check_model(full_check=True)` and ONNX Runtime on every export, through
+/// `tools/onnx_check.py`, where `ONNX_PYTHON` names a Python that has `onnx`,
+/// `onnxruntime`, `numpy` and `safetensors` (`.ci/run` sets one up when pip works).
+#[test]
+fn onnx_checker_and_onnx_runtime_accept_every_export() {
+    let Some(python) = std::env::var_os("ONNX_PYTHON") else {
+        eprintln!(
+            "skipped: set ONNX_PYTHON to a Python with onnx, onnxruntime, numpy and \
+             safetensors to run onnx.checker and ONNX Runtime on every export"
+        );
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/onnx_check.py");
+    let builders: [fn(&Path) -> Case; 10] = [
+        mnist_cnn_case,
+        cifar10_cnn_case,
+        antirectifier_case,
+        transfer_cnn_case,
+        addition_rnn_case,
+        text_lstm_case,
+        gan_case,
+        acgan_case,
+        toy_gan_case,
+        label_to_image_case,
+    ];
+    for build in builders {
+        let dir = temp_dir("onnxruntime");
+        let (e, _, _) = build(&dir);
+        let args = export::ExportArgs {
+            checkpoint: dir.join("checkpoint"),
+            onnx: Some(dir.join(format!("{}.onnx", e.model))),
+            pytorch: None,
+            reference: Some(dir.join(format!("{}-reference.safetensors", e.model))),
+            overwrite: true,
+        };
+        export::write(&args, &e).unwrap();
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(args.onnx.as_ref().unwrap())
+            .arg(args.reference.as_ref().unwrap())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        eprintln!("{text}");
+        assert!(out.status.success(), "{}: {text}", e.model);
+        assert!(text.contains("onnx.checker accepts it"), "{text}");
+    }
 }
 
 // ---- PyTorch layout, recomputed from PyTorch's definitions in plain loops ----
@@ -446,7 +576,6 @@ fn export_writes_what_is_asked_and_refuses_bad_input() {
     let onnx = dir.join("m.onnx");
     let torch = dir.join("m.safetensors");
     let reference = dir.join("m-ref.safetensors");
-    let os = |p: &Path| p.as_os_str().to_owned();
     let all = [
         "--checkpoint".as_ref(),
         ck.as_os_str(),
@@ -528,5 +657,4 @@ fn export_writes_what_is_asked_and_refuses_bad_input() {
     let (ok, err) = export_cmd("mnist_cnn", &["--checkpoint".as_ref(), ck.as_os_str()]);
     assert!(!ok && err.contains("nothing to write"), "{err}");
     assert!(!other.exists() && !wrong.exists());
-    let _ = os;
 }

@@ -19,10 +19,22 @@ struct Cli {
     common: CommonArgs,
     #[command(flatten)]
     options: LabelToImageOptions,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("label_to_image", args, models::export::label_to_image);
+    }
     let result = with_backend!(cli.common.backend, be => label_to_image::train(be, &cli.common, &cli.options))
         .map(|r| {
             eprintln!(

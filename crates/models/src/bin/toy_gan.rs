@@ -18,10 +18,22 @@ struct Cli {
     common: CommonArgs,
     #[command(flatten)]
     toy: ToyGanOptions,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Export a trained model: ONNX (--onnx), PyTorch-layout weights (--pytorch), a
+    /// batch of reference outputs (--reference).
+    Export(models::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Export(args)) = &cli.command {
+        return models::export::run_cli("toy_gan", args, models::export::toy_gan);
+    }
     let result = with_backend!(cli.common.backend, be => toy_gan::train(be, &cli.common, &cli.toy))
         .map(|r| {
             eprintln!(
