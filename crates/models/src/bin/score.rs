@@ -2,7 +2,7 @@
 //!
 //! Prints the classifier-based Inception Score (real held-out digits score about 9.7),
 //! the share of confident classifications (> 0.9) and, with `--labels`, the share
-//! classified as the class each image was asked for.
+//! classified as the class each image was asked for, overall and for each digit.
 
 use clap::Parser;
 use models::classifier::score_idx;
@@ -31,6 +31,12 @@ fn run(cli: &Cli) -> Result<(), String> {
     println!("confident (> 0.9): {:.1}%", 100.0 * s.confident);
     if let Some(f) = s.class_faithful {
         println!("class-faithful: {:.1}%", 100.0 * f);
+    }
+    if let Some(per_class) = &s.class_faithful_per_class {
+        println!(
+            "class-faithful by digit: {}",
+            models::classifier::format_per_class(per_class)
+        );
     }
     Ok(())
 }

@@ -164,6 +164,31 @@ pub fn class_fidelity(probs: &[f32], classes: usize, asked: &[u8]) -> f64 {
     hits as f64 / asked.len().max(1) as f64
 }
 
+/// For each class `c < 10`, the share of the rows asked to be `c` that are classified
+/// as `c` (`None` for a class no row was asked for).
+pub fn class_fidelity_per_class(probs: &[f32], classes: usize, asked: &[u8]) -> [Option<f64>; 10] {
+    let mut hits = [0usize; 10];
+    let mut total = [0usize; 10];
+    for (r, &a) in probs.chunks(classes).zip(asked) {
+        let a = a as usize;
+        if a < 10 {
+            total[a] += 1;
+            hits[a] += usize::from(argmax(r) == a);
+        }
+    }
+    std::array::from_fn(|c| (total[c] > 0).then(|| hits[c] as f64 / total[c] as f64))
+}
+
+/// `0 95.0%  1 99.0%  ...`: the per-class shares, classes without rows left out.
+pub fn format_per_class(per_class: &[Option<f64>; 10]) -> String {
+    per_class
+        .iter()
+        .enumerate()
+        .filter_map(|(c, f)| f.map(|f| format!("{c} {:.1}%", 100.0 * f)))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
 /// Whether a classifier checkpoint with this metadata is used as it is. A cache that
 /// [`load_or_train`] wrote (it records the held-out accuracy) under another number of
 /// epochs would measure with another yardstick, so it is trained again; any other
@@ -223,6 +248,8 @@ pub struct SampleScore {
     pub confident: f64,
     /// With asked-for labels: share classified as the digit each was asked for.
     pub class_faithful: Option<f64>,
+    /// With asked-for labels: that share for each digit (`None` where none was asked for).
+    pub class_faithful_per_class: Option<[Option<f64>; 10]>,
 }
 
 /// Scores an IDX file of 28x28 digits (and, when given, the IDX label file with the
@@ -270,12 +297,18 @@ pub fn score_idx(samples: &Path, labels: Option<&Path>, classifier: &Path) -> Re
     let model = load_or_train(&be, classifier)?;
     let pixels = datasets::normalize::u8_to_unit(&images.pixels);
     let probs = predict(&model, &be, &pixels, images.count)?;
-    let class_faithful = asked.map(|asked| class_fidelity(&probs, 10, &asked));
+    let class_faithful = asked
+        .as_ref()
+        .map(|asked| class_fidelity(&probs, 10, asked));
+    let class_faithful_per_class = asked
+        .as_ref()
+        .map(|asked| class_fidelity_per_class(&probs, 10, asked));
     Ok(SampleScore {
         count: images.count,
         inception_score: inception_score(&probs, 10),
         confident: confident_share(&probs, 10, 0.9),
         class_faithful,
+        class_faithful_per_class,
     })
 }
 
@@ -309,6 +342,10 @@ pub fn score_run(
         "inception_score": s.inception_score,
         "confident": s.confident,
     });
+    if let Some(per_class) = &s.class_faithful_per_class {
+        eprintln!("class-faithful by digit: {}", format_per_class(per_class));
+        json["class_faithful_per_class"] = per_class.to_vec().into();
+    }
     if let Some(f) = s.class_faithful {
         json["class_faithful"] = f.into();
     }
@@ -349,6 +386,12 @@ mod tests {
         assert!((inception_score(&two, 10) - 2.0).abs() < 1e-9);
         assert_eq!(confident_share(&two, 10, 0.9), 1.0);
         assert_eq!(class_fidelity(&two, 10, &[0, 1, 1, 1]), 0.75);
+        // Rows classified 0, 1, 0, 1 asked for 0, 1, 1, 1: digit 0 1/1, digit 1 2/3.
+        let per = class_fidelity_per_class(&two, 10, &[0, 1, 1, 1]);
+        assert_eq!(per[0], Some(1.0));
+        assert_eq!(per[1], Some(2.0 / 3.0));
+        assert!(per[2..].iter().all(Option::is_none));
+        assert_eq!(format_per_class(&per), "0 100.0%  1 66.7%");
     }
 
     #[test]
