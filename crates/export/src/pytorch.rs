@@ -21,13 +21,21 @@
 //! PyTorch's `x.view(-1, c, h, w)` finds the same image. The PyTorch module then takes
 //! and returns NCHW images.
 //!
+//! The same holds with weightless layers (Dropout, activations) and BatchNorms on the
+//! flattened features in between (the BatchNorm's vectors are permuted alike); another
+//! layer with weights there has no mapping and is refused.
+//!
 //! Padding: TensorFlow's `SAME` at stride 1 is `padding="same"` in PyTorch (which also
-//! puts the odd cell at the end); `VALID` is `padding=0`. Activations are functions
-//! (`F.relu`, `F.leaky_relu(x, alpha)`, `torch.tanh`, ...) with no entries.
+//! puts the odd cell at the end); `VALID` is `padding=0`. PyTorch has no `"same"` at a
+//! stride above 1: pad first with `F.pad(x, (left, right, top, bottom))` by TensorFlow's
+//! rule (the odd cell at the end), then convolve with `padding=0`. A BatchNorm on
+//! sequences `[batch, time, features]` is a `BatchNorm1d` over `x.transpose(1, 2)`.
+//! Activations are functions (`F.relu`, `F.leaky_relu(x, alpha)`, `torch.tanh`, ...)
+//! with no entries.
 
 use nn::{
-    BatchNorm, Conv2d, Dense, Embedding, Flatten, Lstm, Module, Param, Reshape, Sequential,
-    TimeDistributed,
+    ActivationLayer, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Lstm, Module, Param,
+    Reshape, Sequential, TimeDistributed,
 };
 use safetensors::tensor::{Dtype, TensorView};
 use std::any::Any;
@@ -160,27 +168,10 @@ pub fn sequential<B: Backend>(
     input.extend_from_slice(sample);
     let shapes = model.output_shapes(backend, &input)?;
     let layers = model.layers();
+    let perms = layout_permutations(layers, &input, &shapes)?;
     for (i, (name, layer)) in layers.iter().enumerate() {
         let layer_in = if i == 0 { &input } else { &shapes[i - 1] };
-        let any: &dyn Any = &**layer;
-        let mut in_perm = None;
-        let mut out_perm = None;
-        if any.is::<Dense<B>>() {
-            // A Flatten of an image just before: PyTorch flattens NCHW.
-            if i > 0 && (&*layers[i - 1].1 as &dyn Any).is::<Flatten>() {
-                let before = if i >= 2 { &shapes[i - 2] } else { &input };
-                if let [_, h, w, c] = before[..] {
-                    in_perm = Some(nchw_to_nhwc(h, w, c));
-                }
-            }
-            // A Reshape to an image just after: PyTorch views it as NCHW.
-            if let Some((_, next)) = layers.get(i + 1)
-                && let Some(r) = (&**next as &dyn Any).downcast_ref::<Reshape>()
-                && let [h, w, c] = r.target[..]
-            {
-                out_perm = Some(nchw_to_nhwc(h, w, c));
-            }
-        }
+        let (in_perm, out_perm) = &perms[i];
         layer_entries(
             dict,
             &join(prefix, name),
@@ -192,6 +183,80 @@ pub fn sequential<B: Backend>(
         )?;
     }
     Ok(())
+}
+
+/// Layers that leave a feature vector's order alone and have no weights, so a
+/// Flatten or Reshape may sit on the other side of them.
+fn passes_features<B: Backend>(layer: &dyn Module<B>) -> bool {
+    let any: &dyn Any = layer;
+    any.is::<Dropout>() || any.is::<ActivationLayer>()
+}
+
+/// For each layer, the permutations (`perm[torch] = here`) of its inputs and outputs
+/// that make PyTorch's NCHW flatten and view orders read what NHWC does here: the
+/// Dense (and any BatchNorm on the same features) between a Flatten of an image and
+/// the next layer with weights, and between a layer with weights and a Reshape to an
+/// image. A layer with weights of another kind there has no mapping.
+#[allow(clippy::type_complexity)]
+fn layout_permutations<B: Backend>(
+    layers: &[(String, Box<dyn Module<B>>)],
+    input: &[usize],
+    shapes: &[Vec<usize>],
+) -> nn::Result<Vec<(Option<Vec<usize>>, Option<Vec<usize>>)>> {
+    let mut perms = vec![(None, None); layers.len()];
+    for (i, (name, layer)) in layers.iter().enumerate() {
+        let any: &dyn Any = &**layer;
+        let layer_in = if i == 0 { input } else { &shapes[i - 1] };
+        // A Flatten of an image: the features after it are NHWC-ordered.
+        if any.is::<Flatten>()
+            && let [_, h, w, c] = layer_in[..]
+        {
+            let perm = nchw_to_nhwc(h, w, c);
+            for (j, (next_name, next)) in layers.iter().enumerate().skip(i + 1) {
+                let n: &dyn Any = &**next;
+                if n.is::<BatchNorm<B>>() {
+                    perms[j].0 = Some(perm.clone());
+                } else if n.is::<Dense<B>>() {
+                    perms[j].0 = Some(perm.clone());
+                    break;
+                } else if !passes_features(&**next) {
+                    if next.params().is_empty() {
+                        break;
+                    }
+                    return Err(export_error(format!(
+                        "layer {next_name} ({}) reads the NHWC-flattened features of {name}; \
+                         only a Dense (or a BatchNorm) there has a PyTorch mapping",
+                        next.kind()
+                    )));
+                }
+            }
+        }
+        // A Reshape to an image: the features before it must be NHWC-ordered.
+        if let Some(r) = any.downcast_ref::<Reshape>()
+            && let [h, w, c] = r.target[..]
+        {
+            let perm = nchw_to_nhwc(h, w, c);
+            for (j, (prev_name, prev)) in layers.iter().enumerate().take(i).rev() {
+                let p: &dyn Any = &**prev;
+                if p.is::<BatchNorm<B>>() {
+                    perms[j].1 = Some(perm.clone());
+                } else if p.is::<Dense<B>>() {
+                    perms[j].1 = Some(perm.clone());
+                    break;
+                } else if !passes_features(&**prev) {
+                    if prev.params().is_empty() {
+                        break;
+                    }
+                    return Err(export_error(format!(
+                        "layer {prev_name} ({}) writes the features that {name} reshapes to an \
+                         image; only a Dense (or a BatchNorm) there has a PyTorch mapping",
+                        prev.kind()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(perms)
 }
 
 /// The entries of one layer called `name`. `in_perm`/`out_perm` reorder a `Dense`'s
@@ -251,6 +316,7 @@ pub fn layer_entries<B: Backend>(
         return Ok(());
     }
     if let Some(bn) = any.downcast_ref::<BatchNorm<B>>() {
+        let perm = in_perm.or(out_perm);
         for (entry, p) in [
             ("weight", &bn.gamma),
             ("bias", &bn.beta),
@@ -258,6 +324,10 @@ pub fn layer_entries<B: Backend>(
             ("running_var", &bn.moving_variance),
         ] {
             let (dims, v) = data(p)?;
+            let v = match perm {
+                Some(perm) => perm.iter().map(|&s| v[s]).collect(),
+                None => v,
+            };
             dict.f32(join(name, entry), dims, v);
         }
         dict.entries.push((

@@ -8,7 +8,7 @@ use backend_cpu::Cpu;
 use export::onnx::{Exporter, LayerIo, ToOnnx, sequential_graph};
 use nn::{
     Activation, ActivationLayer, AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten,
-    Lstm, MaxPool2d, Mode, Module, Padding, Params, RepeatVector, Reshape, Seeds, Sequential,
+    Lstm, MaxPool2d, Mode, Module, Padding, RepeatVector, Reshape, Seeds, Sequential,
     TimeDistributed, UpSampling2d,
 };
 use tensor::Tensor;
@@ -225,30 +225,33 @@ fn embedding_of_float_ids() {
         )
         .unwrap();
     let out = run(&graph.encode(), vec![Input::F32(vec![2, 3], ids)]);
+    assert_eq!(out[0].0, vec![2, 2]);
     assert_close("embedding", &out[0].1, &ours.to_vec().unwrap(), 1e-4);
 }
 
-/// A weightless custom layer: `2x + 1`.
-struct Affine;
-impl nn::Params<Cpu> for Affine {}
-impl Module<Cpu> for Affine {
+/// A weightless custom layer: `x * [1, 2, 3, 4] + 1` over the last axis (the channels
+/// of an NHWC image), so it is only right if it sees the project's layout.
+struct ChannelAffine;
+impl nn::Params<Cpu> for ChannelAffine {}
+impl Module<Cpu> for ChannelAffine {
     fn forward(&self, x: &Tensor<Cpu>, _mode: Mode) -> tensor::Result<Tensor<Cpu>> {
-        x.mul_scalar(2.0)?.add_scalar(1.0)
+        let scale = Tensor::from_vec(&Cpu, vec![1.0, 2.0, 3.0, 4.0], [4])?;
+        x.mul(&scale)?.add_scalar(1.0)
     }
     fn kind(&self) -> String {
-        "Affine".into()
+        "ChannelAffine".into()
     }
 }
-impl ToOnnx for Affine {
+impl ToOnnx for ChannelAffine {
     fn to_onnx(
         &self,
         g: &mut export::onnx::Graph,
         x: export::onnx::Value,
         io: &LayerIo,
     ) -> nn::Result<export::onnx::Value> {
-        let two = g.weight("two", &[], &[2.0]);
+        let scale = g.weight("scale", &[4], &[1.0, 2.0, 3.0, 4.0]);
         let one = g.weight("one", &[], &[1.0]);
-        let y = g.node("Mul", &format!("{}.mul", io.name), &[&x.name, &two], &[]);
+        let y = g.node("Mul", &format!("{}.mul", io.name), &[&x.name, &scale], &[]);
         let y = g.node("Add", io.name, &[&y, &one], &[]);
         Ok(export::onnx::Value { name: y, ..x })
     }
@@ -258,16 +261,42 @@ impl ToOnnx for Affine {
 fn custom_layers_are_registered_or_named_in_the_error() {
     let be = Cpu;
     let mut s = Seeds::new(8);
+    // After a convolution, whose output is NCHW inside the graph: the custom layer must
+    // still get its input in NHWC.
     let model = Sequential::new()
-        .add(Dense::new(&be, 3, 4, &mut s).unwrap())
-        .add(Affine);
-    let err = sequential_graph(&Exporter::new(), &model, &be, &[3], "test")
+        .add(
+            Conv2d::new(&be, 3, 4, (3, 3), &mut s)
+                .unwrap()
+                .padding(Padding::Same),
+        )
+        .add(ChannelAffine);
+    let err = sequential_graph(&Exporter::new(), &model, &be, &[5, 6, 3], "test")
         .expect_err("an unregistered layer is refused")
         .to_string();
     assert!(
-        err.contains("affine") && err.contains("Affine") && err.contains("no ONNX mapping"),
+        err.contains("channel_affine")
+            && err.contains("ChannelAffine")
+            && err.contains("no ONNX mapping"),
         "{err}"
     );
-    check(&model, &[3], 2, &Exporter::new().with_layer::<Affine>());
-    assert!(model.params().len() == 2);
+    check(
+        &model,
+        &[5, 6, 3],
+        2,
+        &Exporter::new().with_layer::<ChannelAffine>(),
+    );
+}
+
+#[test]
+fn dense_on_sequences_is_a_matmul() {
+    let be = Cpu;
+    let mut s = Seeds::new(9);
+    let model = Sequential::new().add(
+        Dense::new(&be, 5, 3, &mut s)
+            .unwrap()
+            .activation(Activation::Softmax),
+    );
+    let graph = sequential_graph(&Exporter::new(), &model, &be, &[4, 5], "test").unwrap();
+    assert!(graph.op_types().contains(&"MatMul".to_string()));
+    check(&model, &[4, 5], 2, &Exporter::new());
 }

@@ -144,3 +144,69 @@ fn dense_before_reshape_to_an_image_gives_pytorch_nchw_rows() {
     );
     assert_eq!(f32s(&dict, "dense.bias").1, vec![10., 12., 11., 13.]);
 }
+
+#[test]
+fn weightless_layers_between_flatten_and_dense_keep_the_permutation() {
+    // As dense_after_flatten_takes_pytorch_nchw_order, with Dropout and an activation
+    // and a BatchNorm on the flattened features in between.
+    let mut s = Seeds::new(5);
+    let dense = Dense::new(&Cpu, 4, 2, &mut s).unwrap();
+    set(
+        &dense.kernel,
+        vec![0., 1., 10., 11., 20., 21., 30., 31.],
+        &[4, 2],
+    );
+    let bn = nn::BatchNorm::new(&Cpu, 4).unwrap();
+    set(&bn.moving_mean, vec![0., 1., 2., 3.], &[4]);
+    let model = Sequential::new()
+        .add(Flatten)
+        .add(nn::Dropout::new(0.5, &mut s).unwrap())
+        .add(bn)
+        .add(nn::ActivationLayer(nn::Activation::Relu))
+        .add(dense);
+    let mut dict = StateDict::new();
+    pytorch::sequential(&mut dict, "", &model, &Cpu, &[1, 2, 2]).unwrap();
+    assert_eq!(
+        f32s(&dict, "dense.weight").1,
+        vec![0., 20., 10., 30., 1., 21., 11., 31.]
+    );
+    assert_eq!(
+        f32s(&dict, "batch_normalization.running_mean").1,
+        vec![0., 2., 1., 3.]
+    );
+}
+
+#[test]
+fn batch_norm_between_dense_and_reshape_is_permuted_like_the_dense() {
+    let mut s = Seeds::new(6);
+    let dense = Dense::new(&Cpu, 1, 4, &mut s).unwrap();
+    set(&dense.kernel, vec![0., 1., 2., 3.], &[1, 4]);
+    let bn = nn::BatchNorm::new(&Cpu, 4).unwrap();
+    set(&bn.gamma, vec![5., 6., 7., 8.], &[4]);
+    let model = Sequential::new()
+        .add(dense)
+        .add(bn)
+        .add(nn::ActivationLayer(nn::Activation::LeakyRelu(0.2)))
+        .add(nn::Reshape::new(&[1, 2, 2]));
+    let mut dict = StateDict::new();
+    pytorch::sequential(&mut dict, "", &model, &Cpu, &[1]).unwrap();
+    assert_eq!(f32s(&dict, "dense.weight").1, vec![0., 2., 1., 3.]);
+    assert_eq!(
+        f32s(&dict, "batch_normalization.weight").1,
+        vec![5., 7., 6., 8.]
+    );
+}
+
+#[test]
+fn a_layer_with_weights_reading_flattened_image_features_is_refused() {
+    let model = Sequential::new()
+        .add(Flatten)
+        .add(Scale(Param::new(Tensor::ones(&Cpu, [4]).unwrap())));
+    let err = pytorch::sequential(&mut StateDict::new(), "", &model, &Cpu, &[1, 2, 2])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("scale") && err.contains("NHWC-flattened"),
+        "{err}"
+    );
+}

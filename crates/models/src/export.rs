@@ -226,7 +226,7 @@ pub fn text_lstm<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
         .tensors
         .iter()
         .find(|(n, _)| n.ends_with("lstm.kernel"))
-        .map(|(_, (shape, _))| shape[0])
+        .and_then(|(_, (shape, _))| shape.first().copied())
         .ok_or_else(|| argument(format!("{} has no lstm.kernel", path.display())))?;
     let net = text_lstm::network(be, vocab, 0)?;
     train::load_weights(&net, be, path)?;
@@ -341,7 +341,7 @@ pub fn toy_gan<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
     let hidden = ck
         .tensors
         .get("generator.dense.kernel")
-        .map(|(shape, _)| shape[1])
+        .and_then(|(shape, _)| shape.get(1).copied())
         .ok_or_else(|| argument(format!("{} has no generator.dense.kernel", path.display())))?;
     let saved = setting(&ck, "activation").unwrap_or("Tanh");
     let kind = <crate::toy_gan::ActivationKind as clap::ValueEnum>::value_variants()
@@ -385,7 +385,8 @@ pub fn label_to_image<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
 }
 
 /// Writes what `args` asks for; every output is checked before anything is written,
-/// and each file is written atomically, so a failed export leaves no file behind.
+/// each file is written atomically, and a failed write removes the files this export
+/// wrote before it (with `--overwrite`, the ones replaced stay replaced).
 pub fn write(args: &ExportArgs, exported: &Exported) -> Result<Vec<PathBuf>> {
     let outputs = [
         ("--onnx", &args.onnx, "onnx"),
@@ -410,24 +411,59 @@ pub fn write(args: &ExportArgs, exported: &Exported) -> Result<Vec<PathBuf>> {
             crate::cli::check_output(flag, p, args.overwrite)?;
         }
     }
+    // No output may be another output or the checkpoint itself (--overwrite would
+    // replace it).
+    let same = |a: &Path, b: &Path| {
+        a == b
+            || matches!(
+                (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+                (Ok(x), Ok(y)) if x == y
+            )
+    };
+    let named: Vec<(&str, &PathBuf)> = std::iter::once(("--checkpoint", &args.checkpoint))
+        .chain(
+            outputs
+                .iter()
+                .filter_map(|(f, p, _)| p.as_ref().map(|p| (*f, p))),
+        )
+        .collect();
+    for (i, (fa, a)) in named.iter().enumerate() {
+        for (fb, b) in &named[i + 1..] {
+            if same(a, b) {
+                return Err(argument(format!(
+                    "{fa} and {fb} are the same file ({}): give each output its own",
+                    b.display()
+                )));
+            }
+        }
+    }
     let meta = HashMap::from([
         ("model".to_string(), exported.model.to_string()),
         ("source".to_string(), args.checkpoint.display().to_string()),
     ]);
-    let mut written = Vec::new();
+    // Every file's bytes first, then the files; a failed write removes the ones this
+    // export already wrote.
+    let mut files: Vec<(&'static str, &PathBuf, Vec<u8>)> = Vec::new();
     if let Some(p) = &args.onnx {
-        crate::cli::write_new_file("--onnx", p, &exported.graph.encode(), args.overwrite)?;
-        written.push(p.clone());
+        files.push(("--onnx", p, exported.graph.encode()));
     }
     if let Some(p) = &args.pytorch {
-        let bytes = exported.state_dict.to_bytes(meta.clone())?;
-        crate::cli::write_new_file("--pytorch", p, &bytes, args.overwrite)?;
-        written.push(p.clone());
+        files.push(("--pytorch", p, exported.state_dict.to_bytes(meta.clone())?));
     }
     if let Some(p) = &args.reference {
-        let bytes = exported.reference.to_bytes(meta)?;
-        crate::cli::write_new_file("--reference", p, &bytes, args.overwrite)?;
-        written.push(p.clone());
+        files.push(("--reference", p, exported.reference.to_bytes(meta)?));
+    }
+    let mut written: Vec<PathBuf> = Vec::new();
+    for (flag, path, bytes) in &files {
+        if let Err(e) = crate::cli::write_new_file(flag, path, bytes, args.overwrite) {
+            if !args.overwrite {
+                for p in &written {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            return Err(e);
+        }
+        written.push((*path).clone());
     }
     Ok(written)
 }

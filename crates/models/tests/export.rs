@@ -656,5 +656,33 @@ fn export_writes_what_is_asked_and_refuses_bad_input() {
     assert!(!ok && err.contains(".safetensors"), "{err}");
     let (ok, err) = export_cmd("mnist_cnn", &["--checkpoint".as_ref(), ck.as_os_str()]);
     assert!(!ok && err.contains("nothing to write"), "{err}");
+    // One file for two outputs, or the checkpoint as an output, even with --overwrite.
+    let twice = dir.join("twice.safetensors");
+    let (ok, err) = export_cmd(
+        "mnist_cnn",
+        &[
+            "--checkpoint".as_ref(),
+            ck.as_os_str(),
+            "--pytorch".as_ref(),
+            twice.as_os_str(),
+            "--reference".as_ref(),
+            twice.as_os_str(),
+        ],
+    );
+    assert!(!ok && err.contains("same file"), "{err}");
+    assert!(!twice.exists());
+    let before = std::fs::read(&ck).unwrap();
+    let (ok, err) = export_cmd(
+        "mnist_cnn",
+        &[
+            "--checkpoint".as_ref(),
+            ck.as_os_str(),
+            "--pytorch".as_ref(),
+            ck.as_os_str(),
+            "--overwrite".as_ref(),
+        ],
+    );
+    assert!(!ok && err.contains("--checkpoint and --pytorch"), "{err}");
+    assert_eq!(std::fs::read(&ck).unwrap(), before);
     assert!(!other.exists() && !wrong.exists());
 }

@@ -146,9 +146,15 @@ impl Graph {
         Value::new(name, dims.len())
     }
 
-    /// Adds an f32 initializer (a weight) and returns its name.
+    /// Adds an f32 initializer (a weight) and returns its name. `dims` must hold
+    /// exactly `data.len()` values (a programming error otherwise: it panics).
     pub fn weight(&mut self, hint: &str, dims: &[usize], data: &[f32]) -> String {
-        debug_assert_eq!(dims.iter().product::<usize>(), data.len());
+        assert_eq!(
+            dims.iter().product::<usize>(),
+            data.len(),
+            "Graph::weight {hint}: dims {dims:?} do not hold {} values",
+            data.len()
+        );
         let name = self.fresh(hint);
         self.initializers.push(TensorProto {
             name: Some(name.clone()),

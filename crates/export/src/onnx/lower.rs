@@ -20,7 +20,8 @@ pub struct LayerIo<'a> {
 }
 
 /// A layer of one's own that the exporter can write: the ONNX nodes computing its
-/// forward pass (in eval mode) from `x`. Register the type with
+/// forward pass (in eval mode) from `x`, which arrives in the project's layout (NHWC
+/// for images, as the layer's `forward` sees it). Register the type with
 /// [`Exporter::with_layer`].
 pub trait ToOnnx {
     fn to_onnx(&self, g: &mut Graph, x: Value, io: &LayerIo) -> nn::Result<Value>;
@@ -443,6 +444,9 @@ impl Exporter {
         let any: &dyn Any = layer;
         let id = any.type_id();
         if let Some((_, lower)) = self.custom.iter().find(|(t, _)| *t == id) {
+            // A layer of one's own sees its input in the project's layout, as its
+            // forward pass does.
+            let x = ours(g, x);
             return lower(any, g, x, io);
         }
         if let Some(d) = any.downcast_ref::<Dense<B>>() {

@@ -8,7 +8,8 @@
 //! (`Flatten`, `Reshape`, `Dense`, softmax, the output); kernels are permuted to OIHW as
 //! they are written. Dropout is left out (inference), BatchNorm is written in inference
 //! form (its moving statistics), and the LSTM's gates are reordered to ONNX's i, o, f, c
-//! with the run-time forget bias folded into the input bias.
+//! with the run-time forget bias folded into the input bias. An `Embedding` takes its
+//! ids as f32, as it does here, and casts them to int64 inside the graph.
 //!
 //! ```no_run
 //! # fn demo(model: &nn::Sequential<backend_cpu::Cpu>, be: &backend_cpu::Cpu) -> nn::Result<()> {

@@ -255,9 +255,9 @@ impl<B: Backend> Checkpointed for Gan<B> {
 
 /// `avg = decay * avg + (1 - decay) * model` for every parameter (weights and buffers;
 /// same architecture): one step of a weight average, in place.
-pub fn average_into<B: Backend>(
-    avg: &Sequential<B>,
-    model: &Sequential<B>,
+pub fn average_into<B: Backend, P: Params<B> + ?Sized>(
+    avg: &P,
+    model: &P,
     decay: f32,
 ) -> Result<()> {
     no_grad(|| {
@@ -270,7 +270,7 @@ pub fn average_into<B: Backend>(
 }
 
 /// Copies every parameter (weights and buffers) of `from` into `to` (same architecture).
-pub fn copy_params<B: Backend>(from: &Sequential<B>, to: &Sequential<B>) -> Result<()> {
+pub fn copy_params<B: Backend, P: Params<B> + ?Sized>(from: &P, to: &P) -> Result<()> {
     for ((_, src), (_, dst)) in from.params().iter().zip(to.params()) {
         dst.set(src.value().detach());
     }
