@@ -265,7 +265,8 @@ pub fn acgan<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
     let ck = Checkpoint::load(path)?;
     let mut model = acgan::Acgan::new(be.clone(), acgan::AcganConfig::default())?;
     model.restore_generator(&ck)?;
-    let g = &model.generator;
+    // The generator samples come from: the weight average where the run kept one.
+    let g = model.sampler();
     let latent = acgan::LATENT;
     let mut graph = Graph::new("acgan");
     let z = graph.input("latent", Elem::F32, &[Dim::Batch, Dim::Fixed(latent)]);

@@ -30,6 +30,8 @@ fn opts() -> AcganOptions {
     AcganOptions {
         export_count: 10,
         grid_columns: 1,
+        // With a generator average, so its resume is checked too.
+        ema_decay: 0.99,
     }
 }
 
@@ -58,6 +60,7 @@ fn resumed_run_matches_an_uninterrupted_one() {
     assert_eq!(a.metadata["step"], "4");
     assert_eq!(a.metadata["dropout_calls"], b.metadata["dropout_calls"]);
     assert_eq!(a.tensors.len(), b.tensors.len());
+    assert!(b.tensors.keys().any(|k| k.starts_with("generator_ema.")));
     for (name, (shape, data)) in &b.tensors {
         let (s2, d2) = &a.tensors[name];
         assert_eq!(shape, s2, "{name}");
@@ -95,5 +98,33 @@ fn a_checkpoint_of_another_model_is_refused() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("acgan"), "{err}");
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+#[test]
+fn resuming_with_another_generator_average_is_refused() {
+    let tmp = std::env::temp_dir().join(format!("acgan_resume_ema_{}", std::process::id()));
+    let (first, second) = (tmp.join("a"), tmp.join("b"));
+    let plain = AcganOptions {
+        ema_decay: 0.0,
+        ..opts()
+    };
+    let averaged = AcganOptions {
+        ema_decay: 0.99,
+        ..opts()
+    };
+    acgan_run::train(backend_cpu::Cpu, &args(&first, 1, None), &plain).unwrap();
+    let ck_path = first.join("checkpoint.safetensors");
+    assert!(
+        !Checkpoint::load(&ck_path)
+            .unwrap()
+            .tensors
+            .keys()
+            .any(|k| k.starts_with("generator_ema."))
+    );
+    let err = acgan_run::train(backend_cpu::Cpu, &args(&second, 2, Some(&ck_path)), &averaged)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ema"), "{err}");
     std::fs::remove_dir_all(&tmp).ok();
 }

@@ -174,8 +174,14 @@ fn gan_case(dir: &Path) -> Case {
 }
 
 fn acgan_case(dir: &Path) -> Case {
-    let acgan = models::acgan::Acgan::new(Cpu, models::acgan::AcganConfig::default()).unwrap();
+    let config = models::acgan::AcganConfig {
+        ema_decay: 0.99,
+        ..Default::default()
+    };
+    let acgan = models::acgan::Acgan::new(Cpu, config).unwrap();
     shake_batch_norms(&acgan.generator.cnn, 95);
+    // The export is the weight average's (what samples come from).
+    shake_batch_norms(&acgan.generator_ema.as_ref().unwrap().cnn, 96);
     let path = dir.join("checkpoint.safetensors");
     train::save(&acgan, &path).unwrap();
     let e = export::acgan(&Cpu, &path).unwrap();

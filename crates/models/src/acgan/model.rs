@@ -66,6 +66,20 @@ pub const LEAKY_SLOPE: f32 = 0.3;
 /// Keras' dropout rate in the discriminator.
 pub const DROPOUT: f32 = 0.3;
 
+/// The default decay of the generator's weight average, measured with
+/// `examples/acgan_sweep.rs` (seed 42, the default recipe, 1,000 digits scored by the
+/// project's classifier, 100 of each):
+///
+/// | iterations | trained G | average 0.99 | 0.995 | 0.998 |
+/// |---|---|---|---|---|
+/// | 750 | 83.3% (weakest digit 51%), IS 7.37 | 72.4% (15%), IS 4.69 | 19.9%, IS 1.14 | 10.0%, IS 1.00 |
+/// | 1,000 | 84.3% (47%), IS 7.65 | **97.6% (92%), IS 9.52** | 55.2% (0%), IS 2.60 | 14.6%, IS 1.01 |
+///
+/// Class fidelity (the weakest digit's) and IS. The longer averages still carry the
+/// early generator after the 1,000 iterations a default run affords; 0.99 (a window
+/// of about 100 iterations) is far better than the trained generator by then.
+pub const DEFAULT_EMA_DECAY: f32 = 0.99;
+
 /// Hyper-parameters of the ACGAN.
 #[derive(Clone, Debug)]
 pub struct AcganConfig {
@@ -78,6 +92,9 @@ pub struct AcganConfig {
     /// Real/fake target of generated images in the D step (Keras' soft zero).
     pub soft_fake: f32,
     pub seed: u64,
+    /// Decay of the moving average of the generator's weights that samples and
+    /// exports come from (0: the trained generator itself, as the Keras original).
+    pub ema_decay: f32,
 }
 
 impl Default for AcganConfig {
@@ -89,6 +106,7 @@ impl Default for AcganConfig {
             soft_real: 0.75,
             soft_fake: 0.25,
             seed: 42,
+            ema_decay: DEFAULT_EMA_DECAY,
         }
     }
 }
@@ -295,6 +313,8 @@ fn argmax(row: &[f32]) -> usize {
 pub struct Acgan<B: Backend> {
     pub backend: B,
     pub generator: Generator<B>,
+    /// Moving average of the generator's weights (same architecture), if enabled.
+    pub generator_ema: Option<Generator<B>>,
     pub discriminator: Discriminator<B>,
     pub opt_g: Adam<B>,
     pub opt_d: Adam<B>,
@@ -312,9 +332,23 @@ impl<B: Backend> Acgan<B> {
         let generator = Generator::new(&backend, &mut seeds)?;
         let discriminator = Discriminator::new(&backend, &mut seeds)?;
         let opt = || Adam::new(config.lr).beta1(config.beta1);
+        if !(0.0..1.0).contains(&config.ema_decay) {
+            return Err(Error::argument(
+                "acgan",
+                format!("--ema-decay {} must be in [0, 1)", config.ema_decay),
+            ));
+        }
+        let generator_ema = if config.ema_decay > 0.0 {
+            let ema = Generator::new(&backend, &mut Seeds::new(0))?;
+            crate::gan::copy_params(&generator, &ema)?;
+            Some(ema)
+        } else {
+            None
+        };
         Ok(Acgan {
             backend,
             generator,
+            generator_ema,
             discriminator,
             opt_g: opt(),
             opt_d: opt(),
@@ -332,9 +366,16 @@ impl<B: Backend> Acgan<B> {
         crate::adversarial::step_seed(self.config.seed, self.step, 8, stream)
     }
 
-    /// Images `[n, 28, 28, 1]` in [-1, 1] for `z` and `labels`, in inference mode.
+    /// Images `[n, 28, 28, 1]` in [-1, 1] for `z` and `labels`, in inference mode, from
+    /// the generator samples come from (the weight average when enabled).
     pub fn generate(&self, z: &Tensor<B>, labels: &[usize]) -> Result<Tensor<B>> {
-        no_grad(|| self.generator.forward(z, labels, Mode::Eval))
+        no_grad(|| self.sampler().forward(z, labels, Mode::Eval))
+    }
+
+    /// The generator samples and exports come from: the weight average when enabled,
+    /// else the trained generator.
+    pub fn sampler(&self) -> &Generator<B> {
+        self.generator_ema.as_ref().unwrap_or(&self.generator)
     }
 
     /// One iteration on real images `[batch, 28, 28, 1]` in [-1, 1] and their digits.
@@ -411,14 +452,26 @@ impl<B: Backend> Acgan<B> {
                 .step(&self.generator.trainable_params(), &grads)?;
             Ok((losses.0.to_scalar()?, losses.1.to_scalar()?))
         })?;
+        if let Some(ema) = &self.generator_ema {
+            crate::gan::average_into(ema, &self.generator, self.config.ema_decay)?;
+        }
         self.step += 1;
         Ok(stats)
     }
 
-    /// Restores only the generator (for sampling from a checkpoint).
+    /// Restores only the generators (for sampling from a checkpoint). A checkpoint
+    /// without a weight average (written before there was one, or with
+    /// `--ema-decay 0`) samples from its trained generator.
     pub fn restore_generator(&mut self, ck: &Checkpoint) -> train::Result<()> {
         train::check_model::<Self>(ck)?;
-        Ok(ck.restore_module("generator.", &self.generator, &self.backend)?)
+        ck.restore_module("generator.", &self.generator, &self.backend)?;
+        let has_ema = ck.tensors.keys().any(|k| k.starts_with("generator_ema."));
+        match &self.generator_ema {
+            Some(ema) if has_ema => ck.restore_module("generator_ema.", ema, &self.backend)?,
+            Some(_) => self.generator_ema = None,
+            None => {}
+        }
+        Ok(())
     }
 }
 
@@ -430,8 +483,15 @@ impl<B: Backend> Checkpointed for Acgan<B> {
         self.step
     }
 
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![("ema_decay", self.config.ema_decay.to_string())]
+    }
+
     fn save_parts(&self, ck: &mut Checkpoint) -> train::Result<()> {
         ck.insert_module("generator.", &self.generator)?;
+        if let Some(ema) = &self.generator_ema {
+            ck.insert_module("generator_ema.", ema)?;
+        }
         ck.insert_module("discriminator.", &self.discriminator)?;
         ck.insert_optimizer("opt_g.", &self.opt_g)?;
         ck.insert_optimizer("opt_d.", &self.opt_d)?;
@@ -445,6 +505,14 @@ impl<B: Backend> Checkpointed for Acgan<B> {
     }
 
     fn restore_parts(&mut self, ck: &Checkpoint, step: u64) -> train::Result<()> {
+        let has_ema = ck.tensors.keys().any(|k| k.starts_with("generator_ema."));
+        if has_ema != self.generator_ema.is_some() {
+            return Err(train::Error::argument(
+                "acgan",
+                "the checkpoint's generator average does not match --ema-decay; resume \
+                 with the decay it was trained with",
+            ));
+        }
         self.restore_generator(ck)?;
         ck.restore_module("discriminator.", &self.discriminator, &self.backend)?;
         ck.restore_optimizer("opt_g.", &mut self.opt_g, &self.backend)?;

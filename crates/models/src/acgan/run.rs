@@ -1,6 +1,6 @@
 //! Training and sampling driver of the `acgan` binary.
 
-use crate::acgan::{Acgan, AcganConfig, AcganStats, CLASSES, PIXELS};
+use crate::acgan::{Acgan, AcganConfig, AcganStats, CLASSES, DEFAULT_EMA_DECAY, PIXELS};
 use crate::cli::CommonArgs;
 use crate::data::load_mnist;
 use crate::plot::image_grid;
@@ -34,6 +34,11 @@ pub struct AcganOptions {
     /// grids).
     #[arg(long, default_value_t = 10)]
     pub grid_columns: usize,
+    /// Decay of the moving average of the generator's weights that the grids and the
+    /// exported digits come from (0: the trained generator itself, as the Keras
+    /// original).
+    #[arg(long, default_value_t = DEFAULT_EMA_DECAY, value_parser = crate::cli::decay)]
+    pub ema_decay: f32,
 }
 
 impl Default for AcganOptions {
@@ -41,6 +46,7 @@ impl Default for AcganOptions {
         AcganOptions {
             export_count: EXPORT_COUNT,
             grid_columns: 10,
+            ema_decay: DEFAULT_EMA_DECAY,
         }
     }
 }
@@ -68,6 +74,7 @@ pub fn train<B: Backend>(
         batch_size: args.batch_size.unwrap_or(DEFAULT_BATCH),
         lr: args.lr.unwrap_or(2e-4),
         seed: args.seed,
+        ema_decay: opts.ema_decay,
         ..AcganConfig::default()
     };
     let mut gan = Acgan::new(backend.clone(), config.clone())?;
