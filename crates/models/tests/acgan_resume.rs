@@ -122,9 +122,13 @@ fn resuming_with_another_generator_average_is_refused() {
             .keys()
             .any(|k| k.starts_with("generator_ema."))
     );
-    let err = acgan_run::train(backend_cpu::Cpu, &args(&second, 2, Some(&ck_path)), &averaged)
-        .unwrap_err()
-        .to_string();
+    let err = acgan_run::train(
+        backend_cpu::Cpu,
+        &args(&second, 2, Some(&ck_path)),
+        &averaged,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("ema"), "{err}");
     std::fs::remove_dir_all(&tmp).ok();
 }

@@ -74,6 +74,7 @@ pub const DROPOUT: f32 = 0.3;
 /// |---|---|---|---|---|
 /// | 750 | 83.3% (weakest digit 51%), IS 7.37 | 72.4% (15%), IS 4.69 | 19.9%, IS 1.14 | 10.0%, IS 1.00 |
 /// | 1,000 | 84.3% (47%), IS 7.65 | **97.6% (92%), IS 9.52** | 55.2% (0%), IS 2.60 | 14.6%, IS 1.01 |
+/// | 1,250 | 90.7% (69%), IS 8.26 | 99.0% (96%), IS 9.86 | 98.5% (92%), IS 9.37 | 19.9%, IS 1.06 |
 ///
 /// Class fidelity (the weakest digit's) and IS. The longer averages still carry the
 /// early generator after the 1,000 iterations a default run affords; 0.99 (a window
