@@ -16,26 +16,13 @@ use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tensor::Tensor;
-use tract::{Input, assert_close, run};
+use tract::{Input, assert_close, run, values};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("export-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Values in [-1, 1) from a 64-bit LCG.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
 }
 
 /// Gives every BatchNorm of `net` moving statistics and an affine part that are not the
