@@ -2,5 +2,6 @@
 //! tract run ([`onnx`]), and weights in the names, shapes and orders of PyTorch's
 //! `torch.nn` modules ([`pytorch`]).
 
+pub mod layout;
 pub mod onnx;
 pub mod pytorch;

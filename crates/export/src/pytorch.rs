@@ -33,9 +33,10 @@
 //! Activations are functions (`F.relu`, `F.leaky_relu(x, alpha)`, `torch.tanh`, ...)
 //! with no entries.
 
+use crate::onnx::param_data as data;
 use nn::{
-    ActivationLayer, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Lstm, Module, Param,
-    Reshape, Sequential, TimeDistributed,
+    ActivationLayer, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Lstm, Module, Reshape,
+    Sequential, TimeDistributed,
 };
 use safetensors::tensor::{Dtype, TensorView};
 use std::any::Any;
@@ -122,11 +123,6 @@ impl StateDict {
         let meta = (!metadata.is_empty()).then_some(metadata);
         safetensors::serialize(views, meta).map_err(|e| nn::Error::file(path, e))
     }
-}
-
-fn data<B: Backend>(p: &Param<B>) -> nn::Result<(Vec<usize>, Vec<f32>)> {
-    let v = p.value();
-    Ok((v.dims().to_vec(), v.to_vec()?))
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -298,16 +294,7 @@ pub fn layer_entries<B: Backend>(
         let [kh, kw, ci, co] = dims[..] else {
             return Err(export_error(format!("{name}: kernel shape {dims:?}")));
         };
-        let mut w = vec![0.0; k.len()];
-        for y in 0..kh {
-            for x in 0..kw {
-                for i in 0..ci {
-                    for o in 0..co {
-                        w[((o * ci + i) * kh + y) * kw + x] = k[((y * kw + x) * ci + i) * co + o];
-                    }
-                }
-            }
-        }
+        let w = crate::layout::hwio_to_oihw(&k, [kh, kw, ci, co]);
         dict.f32(join(name, "weight"), vec![co, ci, kh, kw], w);
         if let Some(b) = &c.bias {
             let (bdims, b) = data(b)?;
@@ -341,17 +328,7 @@ pub fn layer_entries<B: Backend>(
     }
     if let Some(l) = any.downcast_ref::<Lstm<B>>() {
         let u = l.units();
-        let reorder = |m: &[f32], rows: usize| -> Vec<f32> {
-            let mut out = vec![0.0; m.len()];
-            for (t, &here) in TORCH_GATES.iter().enumerate() {
-                for k in 0..u {
-                    for r in 0..rows {
-                        out[(t * u + k) * rows + r] = m[r * 4 * u + here * u + k];
-                    }
-                }
-            }
-            out
-        };
+        let reorder = |m: &[f32], rows: usize| crate::layout::gate_blocks(m, rows, u, TORCH_GATES);
         let (kdims, k) = data(&l.kernel)?;
         let (_, rk) = data(&l.recurrent_kernel)?;
         let (_, b) = data(&l.bias)?;

@@ -153,17 +153,7 @@ pub fn transfer_cnn<B: Backend>(be: &B, path: &Path) -> Result<Exported> {
 
 /// Deterministic pixels in [0, 1) for models whose data are not bundled.
 fn pixels<B: Backend>(be: &B, shape: &[usize], seed: u64) -> Result<Tensor<B>> {
-    let n: usize = shape.iter().product();
-    let mut s = seed;
-    let v: Vec<f32> = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 40) as f32 / (1u64 << 24) as f32
-        })
-        .collect();
-    Ok(Tensor::from_vec(be, v, shape.to_vec())?)
+    Ok(Tensor::uniform(be, shape.to_vec(), 0.0, 1.0, seed)?)
 }
 
 /// The CIFAR-10 CNN: images `[batch, 32, 32, 3]` in [0, 1], logits out. CIFAR-10 is

@@ -177,17 +177,7 @@ fn conv2d<B: Backend>(g: &mut Graph, c: &Conv2d<B>, x: Value, io: &LayerIo) -> n
             io.name
         )));
     };
-    let mut oihw = vec![0.0; kernel.len()];
-    for y in 0..kh {
-        for x in 0..kw {
-            for i in 0..ci {
-                for o in 0..co {
-                    oihw[((o * ci + i) * kh + y) * kw + x] =
-                        kernel[((y * kw + x) * ci + i) * co + o];
-                }
-            }
-        }
-    }
+    let oihw = crate::layout::hwio_to_oihw(&kernel, [kh, kw, ci, co]);
     let pads = pads(io, (kh, kw), c.stride, c.padding)?;
     let x = channels_first(g, x);
     let w = g.weight(&format!("{}.kernel", io.name), &[co, ci, kh, kw], &oihw);
@@ -306,15 +296,7 @@ const ONNX_GATES: [usize; 4] = [0, 3, 2, 1];
 
 /// `[rows, 4 units]` (the project's columns) to ONNX's `[4 units, rows]` in i, o, f, c.
 fn lstm_matrix(m: &[f32], rows: usize, units: usize) -> Vec<f32> {
-    let mut out = vec![0.0; m.len()];
-    for (onnx, &ours) in ONNX_GATES.iter().enumerate() {
-        for k in 0..units {
-            for r in 0..rows {
-                out[(onnx * units + k) * rows + r] = m[r * 4 * units + ours * units + k];
-            }
-        }
-    }
-    out
+    crate::layout::gate_blocks(m, rows, units, ONNX_GATES)
 }
 
 /// ONNX's `LSTM` on `[time, batch, features]`; the run-time forget bias is folded into
