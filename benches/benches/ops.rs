@@ -1,7 +1,8 @@
 //! Op benchmarks on the CPU backend and on wgpu, under the same names
 //! (`<group>/<backend>/<case>`), so `cargo xtask bench` pairs them: matmul (squares
 //! and the models' own shapes), conv2d forward and both backwards at the seed models'
-//! shapes, max/avg pooling forward and backward, the fused LSTM cell, softmax
+//! shapes, max/avg pooling forward and backward, the fused LSTM cell and a whole LSTM
+//! time step (GEMMs, cell, backward), softmax
 //! cross-entropy, the Adam update, nearest upsampling.
 //!
 //! Throughput is FLOP (matmul, conv: 2 per multiply-add) or bytes moved (the others:
@@ -334,6 +335,50 @@ fn lstm_and_losses<B: Backend + Finish>(c: &mut Criterion, be: &B, label: &str) 
                     .unwrap();
                 be.finish();
                 black_box(y)
+            })
+        },
+    );
+    group.finish();
+
+    // One whole LSTM time step through autograd, as `nn::Lstm` runs it: the gate GEMMs
+    // for x (batch 128, 12 inputs) and h (128 units), the bias, the fused cell, and the
+    // backward to x, h, c and the three weights for given gradients of the new h and c
+    // (seeded through a weighted sum, which adds two elementwise products).
+    let (d, u) = (12usize, 128usize);
+    let input = |shape: &[usize], seed: u64| {
+        Tensor::uniform(be, shape.to_vec(), -1.0, 1.0, seed)
+            .unwrap()
+            .requires_grad()
+    };
+    let (x, h, c_in) = (input(&[n, d], 30), input(&[n, u], 31), input(&[n, u], 32));
+    let (kernel, recurrent, bias) = (
+        input(&[d, 4 * u], 33),
+        input(&[u, 4 * u], 34),
+        input(&[4 * u], 35),
+    );
+    let dh = Tensor::uniform(be, [n, u], -1.0, 1.0, 36).unwrap();
+    let dc = Tensor::uniform(be, [n, u], -1.0, 1.0, 37).unwrap();
+    let mut group = c.benchmark_group("lstm_step");
+    group.sample_size(30);
+    group.throughput(Throughput::Elements((3 * 2 * n * (d + u) * 4 * u) as u64));
+    group.bench_function(
+        BenchmarkId::new(label, "batch128_in12_hidden128/forward_backward"),
+        |b| {
+            b.iter(|| {
+                let gates = x
+                    .matmul(&kernel)
+                    .and_then(|g| g.add(&h.matmul(&recurrent)?))
+                    .and_then(|g| g.add(&bias))
+                    .unwrap();
+                let (c_t, h_t) = Tensor::lstm_cell(&gates, &c_in, 0.0).unwrap();
+                let loss = h_t
+                    .mul(&dh)
+                    .and_then(|a| a.sum_all())
+                    .and_then(|a| a.add(&c_t.mul(&dc)?.sum_all()?))
+                    .unwrap();
+                let grads = loss.backward().unwrap();
+                be.finish();
+                black_box(grads)
             })
         },
     );

@@ -2,7 +2,8 @@
 """TensorFlow twins of the project's training-step benchmarks (benches/benches/training.rs
 and sequence.rs): the same models, shapes, batch sizes and optimizers, one training step
 (forward, backward, optimizer update) compiled with tf.function, timed the way criterion
-times ours (median of many repetitions after a warm-up).
+times ours (median of many repetitions after a warm-up); and of the op benchmarks
+(benches/benches/ops.rs: matmul, conv2d, pool2d, the LSTM step), each one TensorFlow op.
 
 Run by `cargo xtask bench --reference tensorflow` (with the Python in $BENCH_PYTHON, or
 python3); never needed by the tests. Prints one JSON object:
@@ -248,6 +249,92 @@ def acgan():
     return timed(lambda: step().numpy(), reps_min=5)
 
 
+def op_twins():
+    """TensorFlow's kernels for the op benchmarks of benches/benches/ops.rs, keyed by
+    the same `group/case` ids: each a tf.function of the one op (oneDNN on this CPU)."""
+    rng = np.random.default_rng(0)
+
+    def rand(*shape):
+        return tf.constant(rng.uniform(-1, 1, shape).astype("float32"))
+
+    def run(f, *args):
+        fn = tf.function(f)
+        return lambda: timed(lambda: fn(*args))
+
+    twins = {}
+    for m, k, n in [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024),
+                    (50, 6272, 1024), (128, 140, 512), (32, 1024, 784)]:
+        twins[f"matmul/{m}x{k}x{n}"] = run(tf.linalg.matmul, rand(m, k), rand(k, n))
+    for name, n, hw, c, o, k, stride, padding in CONV_CASES:
+        x, w = rand(n, hw, hw, c), rand(k, k, c, o)
+        y = tf.nn.conv2d(x, w, stride, padding)
+        dy = rand(*y.shape)
+        strides = [1, stride, stride, 1]
+        twins[f"conv2d/{name}/forward"] = run(
+            lambda x, w, s=stride, p=padding: tf.nn.conv2d(x, w, s, p), x, w)
+        x_sizes = tf.constant(list(x.shape), tf.int32)
+        w_sizes = tf.constant(list(w.shape), tf.int32)
+        twins[f"conv2d/{name}/backward_input"] = run(
+            lambda sizes, w, dy, s=strides, p=padding: tf.raw_ops.Conv2DBackpropInput(
+                input_sizes=sizes, filter=w, out_backprop=dy, strides=s, padding=p),
+            x_sizes, w, dy)
+        twins[f"conv2d/{name}/backward_filter"] = run(
+            lambda x, sizes, dy, s=strides, p=padding: tf.raw_ops.Conv2DBackpropFilter(
+                input=x, filter_sizes=sizes, out_backprop=dy, strides=s, padding=p),
+            x, w_sizes, dy)
+    # mnist_cnn's first pool: 2x2 stride 2 over 50x28x28x64 (SAME = VALID at this size).
+    x = rand(50, 28, 28, 64)
+    y = tf.nn.max_pool2d(x, 2, 2, "SAME")
+    dy = rand(*y.shape)
+    case = "pool2d/max/50x28x28x64_2x2"
+    twins[f"{case}/forward"] = run(lambda x: tf.nn.max_pool2d(x, 2, 2, "SAME"), x)
+    twins[f"{case}/backward"] = run(
+        lambda x, y, dy: tf.raw_ops.MaxPoolGrad(orig_input=x, orig_output=y, grad=dy,
+                                                ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1],
+                                                padding="SAME"), x, y, dy)
+    case = "pool2d/avg/50x28x28x64_2x2"
+    twins[f"{case}/forward"] = run(lambda x: tf.nn.avg_pool2d(x, 2, 2, "SAME"), x)
+    twins[f"{case}/backward"] = run(
+        lambda shape, dy: tf.raw_ops.AvgPoolGrad(orig_input_shape=shape, grad=dy,
+                                                 ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1],
+                                                 padding="SAME"),
+        tf.constant([50, 28, 28, 64], tf.int32), dy)
+    u = rand(32, 14, 14, 256)
+    twins["pool2d/upsample_nearest/32x14x14x256_2x/forward"] = run(
+        lambda u: L.UpSampling2D()(u), u)
+
+    # One LSTM time step, batch 128, 12 inputs, 128 units, forward and backward
+    # (gates = x K + h R + b, Keras' cell with the forget bias in b; gradients of x, h,
+    # c, K, R, b for given gradients of the new h and c).
+    n, d, u_ = 128, 12, 128
+    xs, hs, cs = rand(n, d), rand(n, u_), rand(n, u_)
+    kern, rec, bias = rand(d, 4 * u_), rand(u_, 4 * u_), rand(4 * u_)
+    dh, dc = rand(n, u_), rand(n, u_)
+
+    def lstm_step(x, h, c, kern, rec, bias, dh, dc):
+        with tf.GradientTape() as t:
+            t.watch([x, h, c, kern, rec, bias])
+            z = tf.matmul(x, kern) + tf.matmul(h, rec) + bias
+            i, f, g, o = tf.split(z, 4, axis=1)
+            c2 = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h2 = tf.sigmoid(o) * tf.tanh(c2)
+        return t.gradient([h2, c2], [x, h, c, kern, rec, bias], output_gradients=[dh, dc])
+
+    twins["lstm_step/batch128_in12_hidden128/forward_backward"] = run(
+        lstm_step, xs, hs, cs, kern, rec, bias, dh, dc)
+    return twins
+
+
+# The convolutions of benches/benches/ops.rs (CONVS): name, n, hw, c, o, k, stride, padding.
+CONV_CASES = [
+    ("mnist_cnn_conv1_50x28x28x1_k3x64", 50, 28, 1, 64, 3, 1, "SAME"),
+    ("mnist_cnn_conv2_50x14x14x64_k3x128", 50, 14, 64, 128, 3, 1, "SAME"),
+    ("cifar10_conv2_32x32x32x32_k3x32_valid", 32, 32, 32, 32, 3, 1, "VALID"),
+    ("acgan_d_conv3_64x14x14x64_k3x128_s2", 64, 14, 64, 128, 3, 2, "SAME"),
+    ("acgan_g_conv2_32x28x28x256_k5x128", 32, 28, 256, 128, 5, 1, "SAME"),
+]
+
+
 TWINS = {
     "train_step/gan/batch32": gan,
     "train_step/acgan/batch32": acgan,
@@ -263,7 +350,9 @@ TWINS = {
 def main():
     only = sys.argv[1:]
     steps, failed = {}, []
-    for name, twin in TWINS.items():
+    twins = dict(TWINS)
+    twins.update(op_twins())
+    for name, twin in twins.items():
         if only and not any(o in name for o in only):
             continue
         print(f"timing {name} ...", file=sys.stderr)

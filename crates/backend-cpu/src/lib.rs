@@ -35,6 +35,7 @@ mod pool;
 mod random;
 mod reduce;
 mod resize;
+mod simd;
 mod softmax;
 mod storage;
 

@@ -6,11 +6,12 @@
 //! storing them, which keeps the forward's outputs to the two the cell returns.
 //!
 //! Each row is one loop over zipped slices with the libm-free sigmoid and tanh of
-//! `tensor::backend`, so it vectorises; on x86-64 with AVX2 the same loop is compiled
-//! 8 wide (the portable build targets 4-wide SSE2) with the same operations in the same
-//! order, so both give the same bits (`tests::avx2_and_portable_rows_agree`).
+//! `tensor::backend`, so it vectorises; on x86-64 the same loop runs compiled for the
+//! CPU's widest vector unit (`simd::dispatch`: 16 wide with AVX-512, 8 with AVX2, 4 in
+//! the portable SSE2 build) with the same operations in the same order, so every
+//! width gives the same bits (`tests::every_level_gives_the_same_bits`).
 
-use crate::{Cpu, PAR_THRESHOLD, check_len};
+use crate::{Cpu, PAR_THRESHOLD, check_len, simd};
 use rayon::prelude::*;
 use std::sync::Arc;
 use tensor::backend::{sigmoid_vectorizable as sigmoid, tanh_vectorizable as tanh};
@@ -92,18 +93,16 @@ pub(crate) fn lstm_gates_backward(
 }
 
 /// One row of the forward: `g` holds the row's `[i | j | f | o]` pre-activations.
+/// Compiled for the CPU's widest vector unit (the same bits at every width).
 fn forward_row(g: &[f32], cp: &[f32], c: &mut [f32], h: &mut [f32], forget_bias: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { forward_row_avx2(g, cp, c, h, forget_bias) };
-        return;
-    }
-    forward_row_portable(g, cp, c, h, forget_bias);
+    simd::dispatch(
+        #[inline(always)]
+        || forward_row_body(g, cp, c, h, forget_bias),
+    );
 }
 
 #[inline(always)]
-fn forward_row_portable(g: &[f32], cp: &[f32], c: &mut [f32], h: &mut [f32], forget_bias: f32) {
+fn forward_row_body(g: &[f32], cp: &[f32], c: &mut [f32], h: &mut [f32], forget_bias: f32) {
     let hidden = c.len();
     let (gi, rest) = g.split_at(hidden);
     let (gj, rest) = rest.split_at(hidden);
@@ -114,14 +113,6 @@ fn forward_row_portable(g: &[f32], cp: &[f32], c: &mut [f32], h: &mut [f32], for
         *c = cell;
         *h = tanh(cell) * sigmoid(o);
     }
-}
-
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn forward_row_avx2(g: &[f32], cp: &[f32], c: &mut [f32], h: &mut [f32], forget_bias: f32) {
-    forward_row_portable(g, cp, c, h, forget_bias)
 }
 
 /// One row of the backward: the gates' gradients into `dg` (`[i | j | f | o]`) and
@@ -135,17 +126,14 @@ fn backward_row(
     dcp: &mut [f32],
     forget_bias: f32,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { backward_row_avx2(g, cp, dc_in, dh, dg, dcp, forget_bias) };
-        return;
-    }
-    backward_row_portable(g, cp, dc_in, dh, dg, dcp, forget_bias);
+    simd::dispatch(
+        #[inline(always)]
+        || backward_row_body(g, cp, dc_in, dh, dg, dcp, forget_bias),
+    );
 }
 
 #[inline(always)]
-fn backward_row_portable(
+fn backward_row_body(
     g: &[f32],
     cp: &[f32],
     dc_in: &[f32],
@@ -186,22 +174,6 @@ fn backward_row_portable(
     }
 }
 
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn backward_row_avx2(
-    g: &[f32],
-    cp: &[f32],
-    dc_in: &[f32],
-    dh: &[f32],
-    dg: &mut [f32],
-    dcp: &mut [f32],
-    forget_bias: f32,
-) {
-    backward_row_portable(g, cp, dc_in, dh, dg, dcp, forget_bias)
-}
-
 impl LstmOps for Cpu {
     fn lstm_gates(
         &self,
@@ -234,6 +206,7 @@ impl LstmOps for Cpu {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::Level;
 
     fn data(n: usize, seed: u32) -> Vec<f32> {
         (0..n as u32)
@@ -241,35 +214,39 @@ mod tests {
             .collect()
     }
 
-    /// The AVX2 build of a row and the portable one give the same bits, forward and
-    /// backward (a row of 37: vector body and scalar tail), so results do not depend on
-    /// the CPU the program runs on.
+    /// Every instruction-set level gives the same bits, forward and backward (a row
+    /// of 37: vector body and scalar tail), so results do not depend on the CPU the
+    /// program runs on; element 0 checked against the definition in f64.
     #[test]
-    fn avx2_and_portable_rows_agree() {
+    fn every_level_gives_the_same_bits() {
         let h = 37;
         let (g, cp, dc, dh) = (data(4 * h, 1), data(h, 2), data(h, 3), data(h, 4));
-        let (mut c1, mut h1) = (vec![0.0; h], vec![0.0; h]);
-        forward_row_portable(&g, &cp, &mut c1, &mut h1, 1.0);
-        let (mut dg1, mut dcp1) = (vec![0.0; 4 * h], vec![0.0; h]);
-        backward_row_portable(&g, &cp, &dc, &dh, &mut dg1, &mut dcp1, 1.0);
-        // The hand-checkable value: element 0 from the definition in f64.
+        let run = |level: Level| {
+            let (mut c, mut hh) = (vec![0.0; h], vec![0.0; h]);
+            simd::at(
+                level,
+                #[inline(always)]
+                || forward_row_body(&g, &cp, &mut c, &mut hh, 1.0),
+            );
+            let (mut dg, mut dcp) = (vec![0.0; 4 * h], vec![0.0; h]);
+            simd::at(
+                level,
+                #[inline(always)]
+                || backward_row_body(&g, &cp, &dc, &dh, &mut dg, &mut dcp, 1.0),
+            );
+            [c, hh, dg, dcp].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+        };
+        let portable = run(Level::Portable);
         let s = |x: f64| 1.0 / (1.0 + (-x).exp());
         let (i, j, f, o) = (g[0] as f64, g[h] as f64, g[2 * h] as f64, g[3 * h] as f64);
         let cell = cp[0] as f64 * s(f + 1.0) + s(i) * j.tanh();
-        assert!((c1[0] as f64 - cell).abs() < 1e-5, "{} vs {cell}", c1[0]);
-        assert!((h1[0] as f64 - cell.tanh() * s(o)).abs() < 1e-5);
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            let (mut c2, mut h2) = (vec![0.0; h], vec![0.0; h]);
-            // SAFETY: AVX2 is present (checked above).
-            unsafe { forward_row_avx2(&g, &cp, &mut c2, &mut h2, 1.0) };
-            let (mut dg2, mut dcp2) = (vec![0.0; 4 * h], vec![0.0; h]);
-            unsafe { backward_row_avx2(&g, &cp, &dc, &dh, &mut dg2, &mut dcp2, 1.0) };
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&c1), bits(&c2));
-            assert_eq!(bits(&h1), bits(&h2));
-            assert_eq!(bits(&dg1), bits(&dg2));
-            assert_eq!(bits(&dcp1), bits(&dcp2));
-        }
+        let (c0, h0) = (
+            f32::from_bits(portable[0][0]),
+            f32::from_bits(portable[1][0]),
+        );
+        assert!((c0 as f64 - cell).abs() < 1e-5, "{c0} vs {cell}");
+        assert!((h0 as f64 - cell.tanh() * s(o)).abs() < 1e-5);
+        assert_eq!(run(Level::Avx2), portable);
+        assert_eq!(run(Level::Avx512), portable);
     }
 }

@@ -1,6 +1,6 @@
 //! In-place optimizer updates: the fused Adam step and `axpby`.
 
-use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, check_len};
+use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, check_len, simd};
 use rayon::prelude::*;
 use std::sync::Arc;
 use tensor::{AdamStep, OptimOps, Result};
@@ -21,14 +21,14 @@ pub(crate) fn adam_step(
     check_len("adam_step", "grad", grad, len)?;
     check_len("adam_step", "m", m, len)?;
     check_len("adam_step", "v", v, len)?;
+    // Compiled for the CPU's widest vector unit: the same IEEE operations in the same
+    // order at every width (no fused multiply-add), so the same bits as the portable
+    // loop (`tests::adam_matches_the_portable_loop_bit_for_bit`).
     let update = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { adam_avx2(p, m, v, g, s) };
-            return;
-        }
-        adam_loop(p, m, v, g, s);
+        simd::dispatch(
+            #[inline(always)]
+            || adam_loop(p, m, v, g, s),
+        )
     };
     let (p, m, v, g) = (&mut p[..len], &mut m[..len], &mut v[..len], &grad[..len]);
     if len >= PAR_THRESHOLD {
@@ -53,20 +53,6 @@ fn adam_loop(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: AdamStep
         *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
         *p -= s.lr_t * *m / (v.sqrt() + s.epsilon);
     }
-}
-
-/// [`adam_loop`] compiled for 8-wide AVX2 vectors (the portable build targets 4-wide
-/// SSE2). The same IEEE operations in the same order (no fused multiply-add), so the
-/// results are bit for bit those of the portable loop. 803,600 parameters (the GAN's
-/// largest layer): 278 -> ~155 us on 2 threads, 598 -> 425 us on one
-/// (`examples/adam_speed.rs`).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn adam_avx2(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: AdamStep) {
-    adam_loop(p, m, v, g, s)
 }
 
 /// `y = a * y + b * x` over `len` elements, in place.

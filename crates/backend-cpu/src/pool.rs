@@ -3,10 +3,14 @@
 //!
 //! Windows are clipped to the input, as TensorFlow does: padding never wins a max
 //! and is not counted by an average. Loops run over whole pixels so the innermost
-//! loop is across channels, which are contiguous in NHWC. Images are independent,
-//! so large batches are split over threads one image at a time.
+//! loop is across channels, which are contiguous in NHWC; the max-pool loops are
+//! compare-and-select only and run compiled for the CPU's widest vector unit
+//! (`simd`). Where windows tile the input (2x2 stride 2, the models' pools) the
+//! max-pool backward writes each input pixel once, its window's gradient or zero,
+//! instead of scattering through the indices. Images are independent, so large
+//! batches are split over threads one image at a time.
 
-use crate::{Cpu, PAR_THRESHOLD, check_len, cpu_error};
+use crate::{Cpu, PAR_THRESHOLD, check_len, cpu_error, simd};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Arc;
@@ -66,23 +70,15 @@ fn work(g: &Pool2dGeom) -> usize {
 
 pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32>)> {
     let c = g.c;
+    // Every element of both is written below (empty windows get 0 and -1).
     let mut out = crate::alloc::zeros("max_pool2d", output_len(g))?;
-    let mut argmax = crate::alloc::filled("max_pool2d", output_len(g), -1.0)?;
+    let mut argmax = crate::alloc::zeros("max_pool2d", output_len(g))?;
     if out.is_empty() {
         return Ok((out, argmax));
     }
     check_len("max_pool2d", "x", x, input_len(g))?;
     let image = g.h * g.w * c;
-    if image > MAX_EXACT_INDEX {
-        return Err(cpu_error(
-            "max_pool2d",
-            format!(
-                "an image of {image} elements ({}x{}x{c}); argmax indices above 2^24 are \
-                 not exact in f32",
-                g.h, g.w
-            ),
-        ));
-    }
+    check_index_range("max_pool2d", g)?;
     let out_image = g.out_h * g.out_w * c;
     let mut pairs: Vec<(&mut [f32], &mut [f32])> = out
         .chunks_mut(out_image)
@@ -90,71 +86,88 @@ pub(crate) fn max_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<(Vec<f32>, Vec<f32
         .collect();
     // The channel offsets as f32, so the argmax update is one vectorisable select.
     let ramp: Vec<f32> = (0..c).map(|ch| ch as f32).collect();
-    let pool_image = |img: usize, (out, arg): &mut (&mut [f32], &mut [f32])| {
-        let base = img * image;
-        for oy in 0..g.out_h {
-            for ox in 0..g.out_w {
-                let at = (oy * g.out_w + ox) * c;
-                let best = &mut out[at..at + c];
-                let best_at = &mut arg[at..at + c];
-                let (ys, xs) = window(g, oy, ox);
-                let mut first = true;
-                // Row-major scan with a strict `>`: the first maximum wins ties.
-                for iy in ys {
-                    for ix in xs.clone() {
-                        // The index within the image (exact in f32 for any batch).
-                        let local = (iy * g.w + ix) * c;
-                        let px = &x[base + local..base + local + c];
-                        if first {
-                            best.copy_from_slice(px);
-                            for (a, &r) in best_at.iter_mut().zip(&ramp) {
-                                *a = local as f32 + r;
-                            }
-                            first = false;
-                            continue;
-                        }
-                        take_larger(best, best_at, px, local as f32, &ramp);
-                    }
-                }
-            }
-        }
+    let level = simd::detected();
+    let pool = |img: usize, (out, arg): &mut (&mut [f32], &mut [f32])| {
+        let xi = &x[img * image..(img + 1) * image];
+        simd::at(
+            level,
+            #[inline(always)]
+            || max_pool_image(xi, g, &ramp, out, arg),
+        );
     };
     if work(g) >= PAR_THRESHOLD {
         pairs
             .par_iter_mut()
             .enumerate()
-            .for_each(|(i, pair)| pool_image(i, pair));
+            .for_each(|(i, pair)| pool(i, pair));
     } else {
         pairs
             .iter_mut()
             .enumerate()
-            .for_each(|(i, pair)| pool_image(i, pair));
+            .for_each(|(i, pair)| pool(i, pair));
     }
     Ok((out, argmax))
 }
 
-/// `best = max(best, px)` per channel, `best_at` following with `local + channel`
-/// where `px` wins (strictly larger: the first maximum keeps ties; a NaN never wins).
-fn take_larger(best: &mut [f32], best_at: &mut [f32], px: &[f32], local: f32, ramp: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { take_larger_avx2(best, best_at, px, local, ramp) };
-        return;
+/// Argmax indices (within an image) travel as f32: refuses images where they would
+/// not be exact.
+fn check_index_range(op: &str, g: &Pool2dGeom) -> Result<()> {
+    let image = g.h * g.w * g.c;
+    if image > MAX_EXACT_INDEX {
+        return Err(cpu_error(
+            op,
+            format!(
+                "an image of {image} elements ({}x{}x{}); argmax indices above 2^24 are \
+                 not exact in f32",
+                g.h, g.w, g.c
+            ),
+        ));
     }
-    take_larger_portable(best, best_at, px, local, ramp);
+    Ok(())
 }
 
-/// The branch-free loop of [`take_larger`]: compares and selects, so it vectorises and
-/// gives the same result at any vector width.
+/// Max pooling of one image `x` into `out` with the winners' indices in `arg`.
+/// Row-major scan with a strict `>`: the first maximum wins ties; a NaN never wins.
 #[inline(always)]
-fn take_larger_portable(
-    best: &mut [f32],
-    best_at: &mut [f32],
-    px: &[f32],
-    local: f32,
-    ramp: &[f32],
-) {
+fn max_pool_image(x: &[f32], g: &Pool2dGeom, ramp: &[f32], out: &mut [f32], arg: &mut [f32]) {
+    let c = g.c;
+    for oy in 0..g.out_h {
+        for ox in 0..g.out_w {
+            let at = (oy * g.out_w + ox) * c;
+            let best = &mut out[at..at + c];
+            let best_at = &mut arg[at..at + c];
+            let (ys, xs) = window(g, oy, ox);
+            if ys.is_empty() || xs.is_empty() {
+                best.fill(0.0);
+                best_at.fill(-1.0);
+                continue;
+            }
+            let mut first = true;
+            for iy in ys {
+                for ix in xs.clone() {
+                    let local = (iy * g.w + ix) * c;
+                    let px = &x[local..local + c];
+                    if first {
+                        best.copy_from_slice(px);
+                        for (a, &r) in best_at.iter_mut().zip(ramp) {
+                            *a = local as f32 + r;
+                        }
+                        first = false;
+                    } else {
+                        take_larger(best, best_at, px, local as f32, ramp);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `best = max(best, px)` per channel, `best_at` following with `local + channel`
+/// where `px` wins (strictly larger: the first maximum keeps ties; a NaN never wins).
+/// Branch-free compares and selects, so it vectorises and gives the same result at
+/// any vector width.
+#[inline(always)]
+fn take_larger(best: &mut [f32], best_at: &mut [f32], px: &[f32], local: f32, ramp: &[f32]) {
     for (((b, a), &v), &r) in best.iter_mut().zip(best_at.iter_mut()).zip(px).zip(ramp) {
         let wins = v > *b;
         *b = if wins { v } else { *b };
@@ -162,18 +175,22 @@ fn take_larger_portable(
     }
 }
 
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn take_larger_avx2(
-    best: &mut [f32],
-    best_at: &mut [f32],
-    px: &[f32],
-    local: f32,
-    ramp: &[f32],
-) {
-    take_larger_portable(best, best_at, px, local, ramp)
+/// Whether no two windows share an input pixel (the window is the stride and nothing
+/// is padded before the first row or column): then each input pixel's gradient is
+/// its window's `dy` or zero, written once instead of scattered and added.
+fn windows_tile(g: &Pool2dGeom) -> bool {
+    g.kh == g.stride_h && g.kw == g.stride_w && g.pad_top == 0 && g.pad_left == 0
+}
+
+/// Whether every argmax is -1 (an empty window) or an integer index into an image
+/// of `image` elements. Folds without an early exit, so it vectorises.
+#[inline(always)]
+fn indices_valid(arg: &[f32], image: usize) -> bool {
+    let limit = image as f32;
+    arg.iter().fold(true, |ok, &a| {
+        let whole = (a as i32) as f32 == a;
+        ok & (a == -1.0 || (whole & (a >= 0.0) & (a < limit)))
+    })
 }
 
 pub(crate) fn max_pool2d_backward(dy: &[f32], argmax: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
@@ -184,26 +201,68 @@ pub(crate) fn max_pool2d_backward(dy: &[f32], argmax: &[f32], g: &Pool2dGeom) ->
     }
     check_len("max_pool2d_backward", "dy", dy, output_len(g))?;
     check_len("max_pool2d_backward", "argmax", argmax, output_len(g))?;
+    check_index_range("max_pool2d_backward", g)?;
     let image = g.h * g.w * g.c;
-    // A window's winner lies in its own image, so each image's scatter is independent.
+    let tiles = windows_tile(g);
+    let ramp: Vec<f32> = (0..g.c).map(|ch| ch as f32).collect();
+    let level = simd::detected();
+    // A window's winner lies in its own image, so each image is independent.
     per_image(&mut dx, image, output_len(g), |img, dxi| {
         let range = img * out_image..(img + 1) * out_image;
-        for (&d, &a) in dy[range.clone()].iter().zip(&argmax[range]) {
-            if a < 0.0 {
-                continue; // an empty window; nothing won
+        let (dyi, ai) = (&dy[range.clone()], &argmax[range]);
+        if !simd::at(
+            level,
+            #[inline(always)]
+            || indices_valid(ai, image),
+        ) {
+            return Err(cpu_error(
+                "max_pool2d_backward",
+                format!("argmax holds a value that is not an index into image {img}"),
+            ));
+        }
+        if tiles {
+            simd::at(
+                level,
+                #[inline(always)]
+                || route_tiled(dyi, ai, g, &ramp, dxi),
+            );
+        } else {
+            for (&d, &a) in dyi.iter().zip(ai) {
+                if a >= 0.0 {
+                    dxi[a as usize] += d; // checked above: an index into this image
+                }
             }
-            let local = a as usize;
-            if a.fract() != 0.0 || local >= image {
-                return Err(cpu_error(
-                    "max_pool2d_backward",
-                    format!("argmax {a} is not an index into image {img}"),
-                ));
-            }
-            dxi[local] += d;
         }
         Ok(())
     })?;
     Ok(dx)
+}
+
+/// The backward for windows that tile the input ([`windows_tile`]): each pixel of
+/// each window gets its window's `dy` where it is the winner and zero elsewhere, one
+/// select per channel. Pixels outside every window keep the zero `dx` starts with.
+#[inline(always)]
+fn route_tiled(dy: &[f32], arg: &[f32], g: &Pool2dGeom, ramp: &[f32], dx: &mut [f32]) {
+    let c = g.c;
+    for oy in 0..g.out_h {
+        for ox in 0..g.out_w {
+            let at = (oy * g.out_w + ox) * c;
+            let (d, a) = (&dy[at..at + c], &arg[at..at + c]);
+            let (ys, xs) = window(g, oy, ox);
+            for iy in ys {
+                for ix in xs.clone() {
+                    let local = (iy * g.w + ix) * c;
+                    let pixel = local as f32;
+                    // `a - channel` is the winner's pixel offset, exact in f32.
+                    for (((out, &d), &a), &r) in
+                        dx[local..local + c].iter_mut().zip(d).zip(a).zip(ramp)
+                    {
+                        *out = if a - r == pixel { d } else { 0.0 };
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub(crate) fn avg_pool2d(x: &[f32], g: &Pool2dGeom) -> Result<Vec<f32>> {
@@ -408,34 +467,81 @@ impl PoolOps for Cpu {
 #[cfg(test)]
 mod take_larger_tests {
     use super::*;
+    use crate::simd::Level;
 
     /// Worked by hand: the larger value wins with its index, ties and NaN keep the
-    /// first; the AVX2 build agrees with the portable one on a 37-channel row (vector
-    /// body and tail).
+    /// first.
     #[test]
-    fn the_strictly_larger_value_wins_and_both_builds_agree() {
+    fn the_strictly_larger_value_wins() {
         let ramp = [0.0, 1.0, 2.0, 3.0];
         let (mut best, mut at) = ([1.0, 5.0, 2.0, 0.0], [0.0, 1.0, 2.0, 3.0]);
-        take_larger_portable(&mut best, &mut at, &[3.0, 5.0, f32::NAN, -1.0], 8.0, &ramp);
+        take_larger(&mut best, &mut at, &[3.0, 5.0, f32::NAN, -1.0], 8.0, &ramp);
         assert_eq!(best, [3.0, 5.0, 2.0, 0.0]);
         assert_eq!(at, [8.0, 1.0, 2.0, 3.0]);
-        let c = 37;
-        let ramp: Vec<f32> = (0..c).map(|v| v as f32).collect();
-        let px: Vec<f32> = (0..c).map(|v| ((v * 7) % 11) as f32 - 5.0).collect();
-        let start: Vec<f32> = (0..c).map(|v| ((v * 5) % 9) as f32 - 4.0).collect();
-        let (mut b1, mut a1) = (start.clone(), vec![-1.0; c]);
-        take_larger_portable(&mut b1, &mut a1, &px, 100.0, &ramp);
-        for ch in 0..c {
-            let wins = px[ch] > start[ch];
-            assert_eq!(b1[ch], if wins { px[ch] } else { start[ch] });
-            assert_eq!(a1[ch], if wins { 100.0 + ch as f32 } else { -1.0 });
-        }
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            let (mut b2, mut a2) = (start.clone(), vec![-1.0; c]);
-            // SAFETY: AVX2 is present (checked above).
-            unsafe { take_larger_avx2(&mut b2, &mut a2, &px, 100.0, &ramp) };
-            assert_eq!((b1, a1), (b2, a2));
+    }
+
+    /// Forward and both backward paths give the same bits at every instruction-set
+    /// level (37 channels: vector bodies and tails), with ties and NaNs in the data.
+    #[test]
+    fn every_level_gives_the_same_bits() {
+        let g = Pool2dGeom {
+            n: 1,
+            h: 7,
+            w: 5,
+            c: 37,
+            kh: 2,
+            kw: 2,
+            stride_h: 2,
+            stride_w: 2,
+            pad_top: 0,
+            pad_left: 0,
+            out_h: 4,
+            out_w: 3,
+        };
+        assert!(windows_tile(&g));
+        let x: Vec<f32> = (0..g.h * g.w * g.c)
+            .map(|i| match i % 13 {
+                0 => f32::NAN,
+                k => ((i * 7) % 11) as f32 - k as f32,
+            })
+            .collect();
+        let dy: Vec<f32> = (0..g.out_h * g.out_w * g.c)
+            .map(|i| i as f32 * 0.5 - 3.0)
+            .collect();
+        let ramp: Vec<f32> = (0..g.c).map(|v| v as f32).collect();
+        let run = |level: Level| {
+            let n = g.out_h * g.out_w * g.c;
+            let (mut out, mut arg) = (vec![0.0; n], vec![0.0; n]);
+            simd::at(
+                level,
+                #[inline(always)]
+                || max_pool_image(&x, &g, &ramp, &mut out, &mut arg),
+            );
+            let mut dx = vec![0.0; x.len()];
+            simd::at(
+                level,
+                #[inline(always)]
+                || route_tiled(&dy, &arg, &g, &ramp, &mut dx),
+            );
+            let valid = simd::at(
+                level,
+                #[inline(always)]
+                || indices_valid(&arg, x.len()),
+            );
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            (bits(&out), bits(&arg), bits(&dx), valid)
+        };
+        let portable = run(Level::Portable);
+        assert!(portable.3);
+        assert_eq!(run(Level::Avx2), portable);
+        assert_eq!(run(Level::Avx512), portable);
+    }
+
+    #[test]
+    fn indices_are_checked_at_the_edges() {
+        assert!(indices_valid(&[-1.0, 0.0, 3.0], 4));
+        for bad in [4.0, 1.5, -2.0, -0.5, f32::NAN, f32::INFINITY, 1e10] {
+            assert!(!indices_valid(&[0.0, bad], 4), "{bad}");
         }
     }
 }
