@@ -79,6 +79,11 @@ pub const DROPOUT: f32 = 0.3;
 /// Class fidelity (the weakest digit's) and IS. The longer averages still carry the
 /// early generator after the 1,000 iterations a default run affords; 0.99 (a window
 /// of about 100 iterations) is far better than the trained generator by then.
+///
+/// That sweep is one training trajectory, not the binary's: `acgan` with no arguments
+/// run end to end (`examples/seed_study.rs acgan 42`, 1,249 s of training here) scores
+/// 84.9% class-faithful, IS 7.87, with 3s at 41% and 6s at 37%; seeds 1 and 2 score
+/// 94.8% and 89.8% (2's 9s at 27%). The recipe is still fragile from seed to seed.
 pub const DEFAULT_EMA_DECAY: f32 = 0.99;
 
 /// Hyper-parameters of the ACGAN.
