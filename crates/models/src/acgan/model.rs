@@ -19,7 +19,8 @@
 //!
 //! One iteration, as the Keras example: D takes one Adam step on a batch of real
 //! images (real/fake target 0.75; aux target the true digit) joined with as many
-//! generated ones (target 0.25, aux target the sampled digit); then G takes one step
+//! generated ones (target 0.25); its digit head learns from the real half only (the
+//! Keras example's sample weights 2 / 0); then G takes one step
 //! through the frozen D on twice the batch, with target 0.75 and the sampled digits.
 //! Losses: binary cross-entropy + sparse categorical cross-entropy.
 //!
@@ -101,6 +102,11 @@ pub struct AcganConfig {
     /// Decay of the moving average of the generator's weights that samples and
     /// exports come from (0: the trained generator itself, as the Keras original).
     pub ema_decay: f32,
+    /// Whether D's digit head also learns the sampled digit of generated images. The
+    /// Keras example does not (sample weight 2 on real images, 0 on generated ones, so
+    /// the digit loss is the mean over the real half): a D that learns to name G's
+    /// images lets G keep drawing a digit as another (openreview rJXTf9Bxg).
+    pub aux_on_generated: bool,
 }
 
 impl Default for AcganConfig {
@@ -113,6 +119,7 @@ impl Default for AcganConfig {
             soft_fake: 0.25,
             seed: 42,
             ema_decay: DEFAULT_EMA_DECAY,
+            aux_on_generated: false,
         }
     }
 }
@@ -278,7 +285,8 @@ impl<B: Backend> Module<B> for Discriminator<B> {
 pub struct AcganStats {
     /// D's real/fake binary cross-entropy over the joined batch.
     pub d_fake_loss: f32,
-    /// D's digit cross-entropy over the joined batch.
+    /// D's digit cross-entropy: over the real images (the default), or over the joined
+    /// batch with [`AcganConfig::aux_on_generated`].
     pub d_aux_loss: f32,
     /// Share of real and generated images D told apart (logit > 0 means real).
     pub d_acc: f32,
@@ -384,6 +392,43 @@ impl<B: Backend> Acgan<B> {
         self.generator_ema.as_ref().unwrap_or(&self.generator)
     }
 
+    /// D's losses on `x`, real images with digits `labels` followed by as many generated
+    /// ones drawn for `sampled`: `(real/fake BCE against the soft targets, digit
+    /// cross-entropy, real/fake logits, digit logits)`. The digit loss covers the real
+    /// half only unless [`AcganConfig::aux_on_generated`].
+    pub fn discriminator_losses(
+        &self,
+        x: &Tensor<B>,
+        labels: &[usize],
+        sampled: &[usize],
+        mode: Mode,
+    ) -> Result<(Tensor<B>, Tensor<B>, Tensor<B>, Tensor<B>)> {
+        let batch = labels.len();
+        if sampled.len() != batch || x.rank() == 0 || x.dims()[0] != 2 * batch {
+            return Err(Error::shape(
+                "acgan discriminator",
+                &[x.shape()],
+                format!(
+                    "expected {batch} real and {} generated images",
+                    sampled.len()
+                ),
+            ));
+        }
+        let mut target = vec![self.config.soft_real; batch];
+        target.resize(2 * batch, self.config.soft_fake);
+        let target = Tensor::from_vec(&self.backend, target, [2 * batch, 1])?;
+        let (fake_logits, class_logits) = self.discriminator.heads(x, mode)?;
+        let d_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
+        let d_aux = if self.config.aux_on_generated {
+            let aux_target: Vec<usize> = labels.iter().chain(sampled).copied().collect();
+            sparse_categorical_cross_entropy_with_logits(&class_logits, &aux_target)?
+        } else {
+            let real_logits = class_logits.narrow(0, 0, batch)?;
+            sparse_categorical_cross_entropy_with_logits(&real_logits, labels)?
+        };
+        Ok((d_fake, d_aux, fake_logits, class_logits))
+    }
+
     /// One iteration on real images `[batch, 28, 28, 1]` in [-1, 1] and their digits.
     pub fn train_step(&mut self, real: &Tensor<B>, labels: &[usize]) -> Result<AcganStats> {
         let batch = labels.len();
@@ -400,14 +445,9 @@ impl<B: Backend> Acgan<B> {
         let sampled = sample_labels(batch, self.step_seed(0));
         let fake = self.generate(&self.noise(batch, self.step_seed(1))?, &sampled)?;
         let x = Tensor::concat(&[real.clone(), fake], 0)?;
-        let mut target = vec![self.config.soft_real; batch];
-        target.resize(2 * batch, self.config.soft_fake);
-        let target = Tensor::from_vec(&self.backend, target, [2 * batch, 1])?;
-        let aux_target: Vec<usize> = labels.iter().chain(&sampled).copied().collect();
         let (grads, d_fake, d_aux, logits, classes) = {
-            let (fake_logits, class_logits) = self.discriminator.heads(&x, Mode::Train)?;
-            let d_fake = binary_cross_entropy_with_logits(&fake_logits, &target)?;
-            let d_aux = sparse_categorical_cross_entropy_with_logits(&class_logits, &aux_target)?;
+            let (d_fake, d_aux, fake_logits, class_logits) =
+                self.discriminator_losses(&x, labels, &sampled, Mode::Train)?;
             (
                 d_fake.add(&d_aux)?.backward()?,
                 d_fake.detach(),
@@ -531,5 +571,70 @@ impl<B: Backend> Checkpointed for Acgan<B> {
         self.step = step;
         self.discriminator.trunk.set_dropout_calls(calls);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backend_cpu::Cpu;
+
+    /// Cross-entropy of softmax rows of `logits` against `targets`, in f64 by hand.
+    fn mean_cross_entropy(logits: &[f32], targets: &[usize]) -> f64 {
+        let rows: Vec<&[f32]> = logits.chunks(CLASSES).collect();
+        let total: f64 = targets
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let row = rows[i];
+                let max = row.iter().fold(f32::MIN, |m, &v| m.max(v)) as f64;
+                let sum: f64 = row.iter().map(|&v| (v as f64 - max).exp()).sum();
+                -(row[t] as f64 - max - sum.ln())
+            })
+            .sum();
+        total / targets.len() as f64
+    }
+
+    fn digit_loss(gan: &Acgan<Cpu>, x: &Tensor<Cpu>, sampled: &[usize]) -> (f32, Vec<f32>) {
+        let (_, d_aux, _, classes) = gan
+            .discriminator_losses(x, &[3, 7], sampled, Mode::Eval)
+            .unwrap();
+        (d_aux.to_scalar().unwrap(), classes.to_vec().unwrap())
+    }
+
+    #[test]
+    fn the_digit_head_learns_from_real_images_only_by_default() {
+        let x = Tensor::uniform(&Cpu, [4, 28, 28, 1], -1.0, 1.0, 9).unwrap();
+        let gan = Acgan::new(Cpu, AcganConfig::default()).unwrap();
+        let (a, classes) = digit_loss(&gan, &x, &[0, 1]);
+        let (b, _) = digit_loss(&gan, &x, &[5, 9]);
+        assert_eq!(
+            a.to_bits(),
+            b.to_bits(),
+            "the sampled digits must not count"
+        );
+        let by_hand = mean_cross_entropy(&classes[..2 * CLASSES], &[3, 7]);
+        assert!((a as f64 - by_hand).abs() < 1e-5, "{a} vs {by_hand}");
+
+        let config = AcganConfig {
+            aux_on_generated: true,
+            ..AcganConfig::default()
+        };
+        let gan = Acgan::new(Cpu, config).unwrap();
+        let (a, classes) = digit_loss(&gan, &x, &[0, 1]);
+        let (b, _) = digit_loss(&gan, &x, &[5, 9]);
+        assert_ne!(a, b);
+        let by_hand = mean_cross_entropy(&classes, &[3, 7, 0, 1]);
+        assert!((a as f64 - by_hand).abs() < 1e-5, "{a} vs {by_hand}");
+    }
+
+    #[test]
+    fn discriminator_losses_refuse_a_mismatched_batch() {
+        let gan = Acgan::new(Cpu, AcganConfig::default()).unwrap();
+        let x = Tensor::zeros(&Cpu, [3, 28, 28, 1]).unwrap();
+        let err = gan
+            .discriminator_losses(&x, &[3, 7], &[0, 1], Mode::Eval)
+            .unwrap_err();
+        assert!(err.to_string().contains("2 real and 2 generated"), "{err}");
     }
 }
