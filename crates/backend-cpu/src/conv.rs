@@ -1,4 +1,5 @@
-//! 2-D convolution (NHWC input, HWIO filter) as im2col + GEMM.
+//! 2-D convolution (NHWC input, HWIO filter) as im2col + GEMM; stride-1 convolutions
+//! with enough channels skip im2col (`conv_shifted`).
 //!
 //! The im2col matrix has one row per output pixel and `kh * kw * c` columns, in the
 //! same (ky, kx, channel) order as the HWIO filter, so the filter is already the
@@ -16,6 +17,11 @@ use tensor::{Conv2dGeom, ConvOps, Result};
 
 /// Target size of one block's im2col buffer, in elements (4 MB of f32).
 const COLS_BUDGET: usize = 1 << 20;
+
+thread_local! {
+    /// Each thread's im2col buffer, kept between calls (`alloc::with_kept`).
+    static COLS: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
 
 /// A 1x1, stride-1, unpadded convolution is a plain matrix product over pixels.
 fn is_pointwise(g: &Conv2dGeom) -> bool {
@@ -72,13 +78,14 @@ impl Blocks {
     {
         let block_len = self.images_per_block * per_image;
         let run = |t: usize, mut rest: &mut [f32], may_thread: bool| {
-            let mut scratch = Vec::new();
-            for b in self.task_blocks(t) {
-                let take = block_len.min(rest.len());
-                let (block, tail) = std::mem::take(&mut rest).split_at_mut(take);
-                f(b * self.images_per_block, block, may_thread, &mut scratch);
-                rest = tail;
-            }
+            crate::alloc::with_kept(&COLS, |scratch| {
+                for b in self.task_blocks(t) {
+                    let take = block_len.min(rest.len());
+                    let (block, tail) = std::mem::take(&mut rest).split_at_mut(take);
+                    f(b * self.images_per_block, block, may_thread, scratch);
+                    rest = tail;
+                }
+            })
         };
         if self.tasks == 1 {
             run(0, out, true);
@@ -236,6 +243,9 @@ pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
         );
         return Ok(out);
     }
+    if crate::conv_shifted::conv2d(x, w, g, &mut out) {
+        return Ok(out);
+    }
     Blocks::new(g).for_each(
         &mut out,
         rows_per_image * g.o,
@@ -286,6 +296,9 @@ pub(crate) fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom) -> Re
         );
         return Ok(dx);
     }
+    if crate::conv_shifted::conv2d_backward_input(dy, w, g, &mut dx) {
+        return Ok(dx);
+    }
     let dy_image = rows_per_image * g.o;
     Blocks::new(g).for_each(&mut dx, image, |first, dx_block, may_thread, dcols| {
         let images = dx_block.len() / image;
@@ -331,31 +344,35 @@ pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> R
         );
         return Ok(dw);
     }
+    if let Some(dw) = crate::conv_shifted::conv2d_backward_filter(x, dy, g) {
+        return Ok(dw);
+    }
     let blocks = Blocks::new(g);
     let dy_image = rows_per_image * g.o;
     // dW = sum over blocks of cols^T @ dy_block, accumulated in place.
     let accumulate_blocks =
         |block_ids: std::ops::Range<usize>, acc: &mut [f32], may_thread: bool| {
-            let mut cols = Vec::new();
-            for b in block_ids {
-                let first = b * blocks.images_per_block;
-                let images = blocks.images_per_block.min(g.n - first);
-                let rows = images * rows_per_image;
-                cols.resize(rows * kdim, 0.0);
-                im2col(x, g, first, images, &mut cols);
-                let dy_block = &dy[first * dy_image..(first + images) * dy_image];
-                let par = gemm_parallelism(may_thread, kdim, g.o, rows);
-                gemm_into(
-                    acc,
-                    kdim,
-                    g.o,
-                    rows,
-                    MatRef::row_major(&cols, kdim, true),
-                    MatRef::row_major(dy_block, g.o, false),
-                    true,
-                    par,
-                );
-            }
+            crate::alloc::with_kept(&COLS, |cols| {
+                for b in block_ids {
+                    let first = b * blocks.images_per_block;
+                    let images = blocks.images_per_block.min(g.n - first);
+                    let rows = images * rows_per_image;
+                    cols.resize(rows * kdim, 0.0);
+                    im2col(x, g, first, images, cols);
+                    let dy_block = &dy[first * dy_image..(first + images) * dy_image];
+                    let par = gemm_parallelism(may_thread, kdim, g.o, rows);
+                    gemm_into(
+                        acc,
+                        kdim,
+                        g.o,
+                        rows,
+                        MatRef::row_major(cols, kdim, true),
+                        MatRef::row_major(dy_block, g.o, false),
+                        true,
+                        par,
+                    );
+                }
+            })
         };
     if blocks.tasks == 1 {
         accumulate_blocks(blocks.task_blocks(0), &mut dw, true);

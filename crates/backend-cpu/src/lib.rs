@@ -25,6 +25,7 @@
 
 mod alloc;
 mod conv;
+mod conv_shifted;
 mod elementwise;
 mod gather;
 mod layout;

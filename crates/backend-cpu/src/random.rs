@@ -1,6 +1,7 @@
 //! Random fills through the shared counter-based generator, so the CPU draws the
 //! same numbers as every other backend.
 
+use crate::simd::{self, Level};
 use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, cpu_error};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -14,23 +15,91 @@ pub(crate) fn random(len: usize, dist: Distribution, seed: u64) -> Result<Vec<f3
             format!("{len} elements exceed the generator's 2^32 counter"),
         ));
     }
-    let sample = |i: usize| tensor::random::sample(dist, seed, i as u32);
-    if len < PAR_THRESHOLD {
-        return Ok((0..len).map(sample).collect());
-    }
     let mut out = crate::alloc::zeros("random", len)?;
+    let level = simd::detected();
+    if len < PAR_THRESHOLD {
+        fill(&mut out, 0, dist, seed, level);
+        return Ok(out);
+    }
     out.par_chunks_mut(PAR_CHUNK)
         .enumerate()
-        .for_each(|(t, chunk)| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = sample(t * PAR_CHUNK + j);
-            }
-        });
+        .for_each(|(t, chunk)| fill(chunk, t * PAR_CHUNK, dist, seed, level));
     Ok(out)
+}
+
+/// Writes elements `start .. start + out.len()` of the fill into `out`, exactly as
+/// `tensor::random::sample` computes them. The uniform and Bernoulli loops are integer
+/// hashing plus an exact conversion, so they run at the widest vector level (dropout
+/// masks: 16 lanes of 32-bit multiplies with AVX-512, none in baseline SSE2) with the
+/// same bits at every level.
+fn fill(out: &mut [f32], start: usize, dist: Distribution, seed: u64, level: Level) {
+    use tensor::random::{bits, key, unit};
+    let k0 = key(seed, 0);
+    let base = start as u32;
+    match dist {
+        Distribution::Uniform { low, high } => simd::at(
+            level,
+            #[inline(always)]
+            || {
+                for (j, o) in out.iter_mut().enumerate() {
+                    let u = unit(bits(k0, base.wrapping_add(j as u32)));
+                    *o = low + (high - low) * u;
+                }
+            },
+        ),
+        Distribution::Bernoulli { p } => simd::at(
+            level,
+            #[inline(always)]
+            || {
+                for (j, o) in out.iter_mut().enumerate() {
+                    let u = unit(bits(k0, base.wrapping_add(j as u32)));
+                    *o = if u < p { 1.0 } else { 0.0 };
+                }
+            },
+        ),
+        Distribution::Normal { .. } => {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = tensor::random::sample(dist, seed, base.wrapping_add(j as u32));
+            }
+        }
+    }
 }
 
 impl RandomOps for Cpu {
     fn random(&self, len: usize, dist: Distribution, seed: u64) -> Result<Self::Storage> {
         random(len, dist, seed).map(Arc::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_level_draws_the_shared_generator_s_bits() {
+        let dists = [
+            Distribution::Uniform {
+                low: -0.5,
+                high: 2.0,
+            },
+            Distribution::Bernoulli { p: 0.3 },
+            Distribution::Normal {
+                mean: 1.0,
+                std: 0.5,
+            },
+        ];
+        for dist in dists {
+            for (start, len) in [(0, 37), (1000, 100), (u32::MAX as usize - 20, 21)] {
+                let want: Vec<u32> = (0..len)
+                    .map(|j| tensor::random::sample(dist, 99, (start + j) as u32).to_bits())
+                    .collect();
+                for level in [Level::Portable, Level::Avx2, Level::Avx512] {
+                    let mut out = vec![f32::NAN; len];
+                    fill(&mut out, start, dist, 99, level);
+                    let got: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+                    assert_eq!(got, want, "{dist:?} at {level:?}, from {start}");
+                }
+            }
+        }
     }
 }

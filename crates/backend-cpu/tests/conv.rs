@@ -258,3 +258,28 @@ fn uneven_splits_over_other_thread_counts() {
         });
     }
 }
+
+#[test]
+fn stride_1_with_enough_channels_skips_im2col() {
+    // At least 8 channels in and out, stride 1: the canvas (shifted-GEMM) path,
+    // SAME and VALID, square and rectangular kernels, odd sizes, several images.
+    check(geom(3, 6, 6, 8, 3, 3, 8, 1, 1, true), 700);
+    check(geom(2, 9, 7, 9, 3, 3, 11, 1, 1, false), 710);
+    check(geom(2, 11, 10, 8, 2, 3, 9, 1, 1, true), 720);
+    check(geom(1, 13, 12, 16, 5, 5, 8, 1, 1, true), 730);
+    check(geom(4, 5, 5, 8, 5, 5, 8, 1, 1, true), 740); // padding wider than the image
+    // Large enough to split over threads and into several image blocks.
+    check(geom(17, 16, 16, 32, 3, 3, 24, 1, 1, true), 750);
+    check(geom(5, 30, 30, 32, 3, 3, 32, 1, 1, false), 760);
+}
+
+#[test]
+fn the_canvas_path_over_other_thread_counts() {
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| check(geom(7, 14, 14, 16, 3, 3, 16, 1, 1, true), 800));
+    }
+}
