@@ -13,12 +13,12 @@ use train::{Error, Result};
 use train::{MetricsLog, StepBatches, StepModel, plot_metrics, train_loop};
 
 /// Default batch size: smaller than Keras' 100 so that the default CPU run fits in
-/// about 25 minutes (the generator is trained on twice the batch).
+/// well under 30 minutes (the generator is trained on twice the batch).
 pub const DEFAULT_BATCH: usize = 32;
-/// Default number of iterations: 1.31 s each at batch 32 on the 2-core CPU build
-/// machine (criterion `train_step/cpu/acgan/batch32`; the binary runs about 1.4 s), so
-/// about 24 minutes, plus the grids, the export and the one-time scoring classifier:
-/// under 30 minutes.
+/// Default number of iterations: 0.78-1.25 s each at batch 32 on the 2-core CPU
+/// build machine (776 s of training for the whole default run at seed 42 on a quiet
+/// host, 1,249 s on a slow day), plus the grids, the export and the one-time scoring
+/// classifier: under 30 minutes.
 pub const DEFAULT_STEPS: u64 = 1000;
 /// Images written to `samples.idx3-ubyte` at the end of a run (100 per digit).
 pub const EXPORT_COUNT: usize = 1000;

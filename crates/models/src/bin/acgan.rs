@@ -16,7 +16,7 @@ use std::process::ExitCode;
 /// At the end the digits are scored with the project's MNIST classifier (Inception
 /// Score and the share classified as the digit asked for) into score.json.
 /// Defaults: Adam 2e-4 (beta1 0.5), batch 32 (the generator trains on 64), 1,000
-/// iterations: about 25 minutes on a 2-core CPU; Ctrl-C saves and exports.
+/// iterations: 13-21 minutes on a 2-core CPU; Ctrl-C saves and exports.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
