@@ -52,6 +52,20 @@ pub(crate) fn with_capacity<T>(op: &str, len: usize) -> Result<Vec<T>> {
     Ok(out)
 }
 
+/// Runs `f` on a scratch vector this thread keeps in `slot` between calls (handed out
+/// with whatever length and contents it was left with), so a large scratch buffer's
+/// pages are not faulted in afresh on every call. A nested call on the same slot gets
+/// an empty vector of its own.
+pub(crate) fn with_kept<R>(
+    slot: &'static std::thread::LocalKey<std::cell::Cell<Vec<f32>>>,
+    f: impl FnOnce(&mut Vec<f32>) -> R,
+) -> R {
+    let mut buf = slot.with(std::cell::Cell::take);
+    let r = f(&mut buf);
+    slot.with(|s| s.set(buf));
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,18 +89,4 @@ mod tests {
         assert!(filled("fill", 1 << 60, 2.0).is_err());
         assert!(with_capacity::<f32>("concat", usize::MAX / 2).is_err());
     }
-}
-
-/// Runs `f` on a scratch vector this thread keeps in `slot` between calls (handed out
-/// with whatever length and contents it was left with), so a large scratch buffer's
-/// pages are not faulted in afresh on every call. A nested call on the same slot gets
-/// an empty vector of its own.
-pub(crate) fn with_kept<R>(
-    slot: &'static std::thread::LocalKey<std::cell::Cell<Vec<f32>>>,
-    f: impl FnOnce(&mut Vec<f32>) -> R,
-) -> R {
-    let mut buf = slot.with(std::cell::Cell::take);
-    let r = f(&mut buf);
-    slot.with(|s| s.set(buf));
-    r
 }

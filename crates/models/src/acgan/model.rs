@@ -319,6 +319,18 @@ impl AcganStats {
     }
 }
 
+/// What [`Acgan::discriminator_losses`] computes.
+pub struct DiscriminatorLosses<B: Backend> {
+    /// Real/fake binary cross-entropy against the soft targets.
+    pub fake: Tensor<B>,
+    /// Digit cross-entropy.
+    pub aux: Tensor<B>,
+    /// Real/fake logits `[2 * batch, 1]`.
+    pub fake_logits: Tensor<B>,
+    /// Digit logits `[2 * batch, 10]`.
+    pub class_logits: Tensor<B>,
+}
+
 /// `n` digits uniform on 0..10, reproducible from `seed`.
 pub fn sample_labels(n: usize, seed: u64) -> Vec<usize> {
     let dist = Distribution::Uniform {
@@ -404,16 +416,15 @@ impl<B: Backend> Acgan<B> {
     }
 
     /// D's losses on `x`, real images with digits `labels` followed by as many generated
-    /// ones drawn for `sampled`: `(real/fake BCE against the soft targets, digit
-    /// cross-entropy, real/fake logits, digit logits)`. The digit loss covers the real
-    /// half only unless [`AcganConfig::aux_on_generated`].
+    /// ones drawn for `sampled`. The digit loss covers the real half only unless
+    /// [`AcganConfig::aux_on_generated`].
     pub fn discriminator_losses(
         &self,
         x: &Tensor<B>,
         labels: &[usize],
         sampled: &[usize],
         mode: Mode,
-    ) -> Result<(Tensor<B>, Tensor<B>, Tensor<B>, Tensor<B>)> {
+    ) -> Result<DiscriminatorLosses<B>> {
         let batch = labels.len();
         if sampled.len() != batch || x.rank() == 0 || x.dims()[0] != 2 * batch {
             return Err(Error::shape(
@@ -437,7 +448,12 @@ impl<B: Backend> Acgan<B> {
             let real_logits = class_logits.narrow(0, 0, batch)?;
             sparse_categorical_cross_entropy_with_logits(&real_logits, labels)?
         };
-        Ok((d_fake, d_aux, fake_logits, class_logits))
+        Ok(DiscriminatorLosses {
+            fake: d_fake,
+            aux: d_aux,
+            fake_logits,
+            class_logits,
+        })
     }
 
     /// One iteration on real images `[batch, 28, 28, 1]` in [-1, 1] and their digits.
@@ -457,8 +473,12 @@ impl<B: Backend> Acgan<B> {
         let fake = self.generate(&self.noise(batch, self.step_seed(1))?, &sampled)?;
         let x = Tensor::concat(&[real.clone(), fake], 0)?;
         let (grads, d_fake, d_aux, logits, classes) = {
-            let (d_fake, d_aux, fake_logits, class_logits) =
-                self.discriminator_losses(&x, labels, &sampled, Mode::Train)?;
+            let DiscriminatorLosses {
+                fake: d_fake,
+                aux: d_aux,
+                fake_logits,
+                class_logits,
+            } = self.discriminator_losses(&x, labels, &sampled, Mode::Train)?;
             (
                 d_fake.add(&d_aux)?.backward()?,
                 d_fake.detach(),
@@ -607,10 +627,13 @@ mod tests {
     }
 
     fn digit_loss(gan: &Acgan<Cpu>, x: &Tensor<Cpu>, sampled: &[usize]) -> (f32, Vec<f32>) {
-        let (_, d_aux, _, classes) = gan
+        let losses = gan
             .discriminator_losses(x, &[3, 7], sampled, Mode::Eval)
             .unwrap();
-        (d_aux.to_scalar().unwrap(), classes.to_vec().unwrap())
+        (
+            losses.aux.to_scalar().unwrap(),
+            losses.class_logits.to_vec().unwrap(),
+        )
     }
 
     #[test]
@@ -643,9 +666,9 @@ mod tests {
     fn discriminator_losses_refuse_a_mismatched_batch() {
         let gan = Acgan::new(Cpu, AcganConfig::default()).unwrap();
         let x = Tensor::zeros(&Cpu, [3, 28, 28, 1]).unwrap();
-        let err = gan
-            .discriminator_losses(&x, &[3, 7], &[0, 1], Mode::Eval)
-            .unwrap_err();
+        let Err(err) = gan.discriminator_losses(&x, &[3, 7], &[0, 1], Mode::Eval) else {
+            panic!("a batch of 3 images for 2 + 2 was accepted");
+        };
         assert!(err.to_string().contains("2 real and 2 generated"), "{err}");
     }
 }
