@@ -102,7 +102,7 @@ struct ConvCase {
     padding: Padding,
 }
 
-const CONVS: [ConvCase; 5] = [
+const CONVS: [ConvCase; 6] = [
     ConvCase {
         name: "mnist_cnn_conv1_50x28x28x1_k3x64",
         n: 50,
@@ -129,6 +129,16 @@ const CONVS: [ConvCase; 5] = [
         hw: 32,
         c: 32,
         o: 32,
+        k: 3,
+        stride: 1,
+        padding: Padding::Valid,
+    },
+    ConvCase {
+        name: "cifar10_conv4_32x15x15x64_k3x64_valid",
+        n: 32,
+        hw: 15,
+        c: 64,
+        o: 64,
         k: 3,
         stride: 1,
         padding: Padding::Valid,

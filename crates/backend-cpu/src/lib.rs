@@ -1,6 +1,7 @@
 //! The reference CPU backend: the numerical truth every other backend is tested against.
 //!
-//! Matrix products (and, through im2col, convolutions) go to the `gemm` crate, which
+//! Matrix products (and convolutions, through im2col or, for stride-1 ones with enough
+//! channels, GEMMs over zero-padded canvases) go to the `gemm` crate, which
 //! is SIMD-aware and multi-threaded; everything else is plain loops, split across
 //! threads with rayon only when a buffer is large enough for that to pay.
 //!
