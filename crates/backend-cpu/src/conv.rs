@@ -480,4 +480,80 @@ mod tests {
         assert_eq!(&cols[..9], &[0., 0., 0., 0., 1., 2., 0., 3., 4.]);
         assert_eq!(&cols[27..], &[1., 2., 0., 3., 4., 0., 0., 0., 0.]);
     }
+
+    /// Values uniform on [-1, 1), from the project's counter-based sampler.
+    fn data(len: usize, seed: u64) -> Vec<f32> {
+        let dist = tensor::Distribution::Uniform {
+            low: -1.0,
+            high: 1.0,
+        };
+        (0..len)
+            .map(|i| tensor::random::sample(dist, seed, i as u32))
+            .collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, (a, b)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                "{what}[{i}]: {a} vs {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_canvas_path_agrees_with_im2col_where_the_cost_rule_rejects_it() {
+        // Small images (many dropped pixels): these run through im2col, which
+        // tests/conv.rs checks against naive loops; here the canvas path is forced
+        // on them and compared.
+        for (i, &(n, h, w, c, kh, kw, o, same)) in [
+            (3, 6, 6, 8, 3, 3, 24, true),
+            (2, 9, 7, 9, 3, 3, 20, false),
+            (1, 13, 12, 3, 5, 5, 2, true),
+            (4, 5, 5, 8, 5, 5, 8, true),
+            (2, 4, 7, 5, 4, 2, 6, false),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let pad = |k: usize| if same { (k - 1) / 2 } else { 0 };
+            let out = |x: usize, k: usize| if same { x } else { x - k + 1 };
+            let g = Conv2dGeom {
+                n,
+                h,
+                w,
+                c,
+                kh,
+                kw,
+                o,
+                stride_h: 1,
+                stride_w: 1,
+                pad_top: pad(kh),
+                pad_left: pad(kw),
+                out_h: out(h, kh),
+                out_w: out(w, kw),
+            };
+            assert!(
+                !crate::conv_shifted::takes_forward(&g),
+                "{g:?} should go to im2col"
+            );
+            let seed = 10 * i as u64;
+            let x = data(n * h * w * c, seed);
+            let wt = data(kh * kw * c * o, seed + 1);
+            let dy = data(n * g.out_h * g.out_w * o, seed + 2);
+            let (y, dx, dw) = crate::conv_shifted::forced(&x, &wt, &dy, &g).unwrap();
+            assert_close(&y, &conv2d(&x, &wt, &g).unwrap(), "forward");
+            assert_close(
+                &dx,
+                &conv2d_backward_input(&dy, &wt, &g).unwrap(),
+                "backward input",
+            );
+            assert_close(
+                &dw,
+                &conv2d_backward_filter(&x, &dy, &g).unwrap(),
+                "backward filter",
+            );
+        }
+    }
 }

@@ -385,6 +385,30 @@ pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> O
         .map(|plan| plan.filter_gradient(x, dy))
 }
 
+/// All three passes through the canvas path whatever the cost rule says, for the
+/// tests that compare it with im2col on the shapes the rule leaves to im2col:
+/// `(y, dx, dw)`, or `None` when the stride is not 1.
+#[cfg(test)]
+pub(crate) fn forced(
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    g: &Conv2dGeom,
+) -> Option<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+    let plan = forward_plan(g)?;
+    let mut y = vec![0.0; dy.len()];
+    plan.correlate(x, w, &mut y);
+    let mut dx = vec![0.0; x.len()];
+    backward_input_plan(g).correlate(dy, &flip_filter(w, g), &mut dx);
+    Some((y, dx, plan.filter_gradient(x, dy)))
+}
+
+/// Whether the cost rule sends this geometry's forward pass to the canvas path.
+#[cfg(test)]
+pub(crate) fn takes_forward(g: &Conv2dGeom) -> bool {
+    forward_plan(g).is_some_and(|p| p.worth_it())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,78 +471,5 @@ mod tests {
         let mut xp = vec![0.0; 8];
         p.fill_canvases(&x, 0, 1, &mut xp);
         assert_eq!(xp[0], 4.0);
-    }
-
-    /// Values uniform on [-1, 1), from the project's counter-based sampler.
-    fn data(len: usize, seed: u64) -> Vec<f32> {
-        let dist = tensor::Distribution::Uniform {
-            low: -1.0,
-            high: 1.0,
-        };
-        (0..len)
-            .map(|i| tensor::random::sample(dist, seed, i as u32))
-            .collect()
-    }
-
-    fn assert_close(got: &[f32], want: &[f32], what: &str) {
-        assert_eq!(got.len(), want.len(), "{what}");
-        for (i, (a, b)) in got.iter().zip(want).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
-                "{what}[{i}]: {a} vs {b}"
-            );
-        }
-    }
-
-    #[test]
-    fn geometries_the_cost_rule_leaves_to_im2col_agree_with_it() {
-        // Small images (many dropped pixels): the conv module runs these through
-        // im2col, which is checked against naive loops in tests/conv.rs; here the
-        // canvas path is forced on them and compared.
-        for (i, &(n, h, w, c, kh, kw, o, same)) in [
-            (3, 6, 6, 8, 3, 3, 24, true),
-            (2, 9, 7, 9, 3, 3, 20, false),
-            (1, 13, 12, 3, 5, 5, 2, true),
-            (4, 5, 5, 8, 5, 5, 8, true),
-            (2, 4, 7, 5, 4, 2, 6, false),
-        ]
-        .iter()
-        .enumerate()
-        {
-            let pad = |k: usize| if same { (k - 1) / 2 } else { 0 };
-            let out = |x: usize, k: usize| if same { x } else { x - k + 1 };
-            let g = Conv2dGeom {
-                n,
-                h,
-                w,
-                c,
-                kh,
-                kw,
-                o,
-                stride_h: 1,
-                stride_w: 1,
-                pad_top: pad(kh),
-                pad_left: pad(kw),
-                out_h: out(h, kh),
-                out_w: out(w, kw),
-            };
-            let plan = forward_plan(&g).unwrap();
-            assert!(!plan.worth_it(), "{g:?} should go to im2col");
-            let seed = 10 * i as u64;
-            let x = data(n * h * w * c, seed);
-            let wt = data(kh * kw * c * o, seed + 1);
-            let dy = data(n * g.out_h * g.out_w * o, seed + 2);
-
-            let mut y = vec![0.0; dy.len()];
-            plan.correlate(&x, &wt, &mut y);
-            assert_close(&y, &crate::conv::conv2d(&x, &wt, &g).unwrap(), "forward");
-            let mut dx = vec![0.0; x.len()];
-            backward_input_plan(&g).correlate(&dy, &flip_filter(&wt, &g), &mut dx);
-            let want = crate::conv::conv2d_backward_input(&dy, &wt, &g).unwrap();
-            assert_close(&dx, &want, "backward input");
-            let dw = plan.filter_gradient(&x, &dy);
-            let want = crate::conv::conv2d_backward_filter(&x, &dy, &g).unwrap();
-            assert_close(&dw, &want, "backward filter");
-        }
     }
 }
