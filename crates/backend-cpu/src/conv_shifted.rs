@@ -190,8 +190,8 @@ impl Plan {
         }
     }
 
-    /// `dw` `[kh, kw, c, o]` += the filter gradient of the correlation, given `x` and
-    /// the output gradient `dy` `[n, out_h, out_w, o]`.
+    /// The filter gradient `[kh, kw, c, o]` of the correlation, given `x` and the
+    /// output gradient `dy` `[n, out_h, out_w, o]`.
     fn filter_gradient(&self, x: &[f32], dy: &[f32]) -> Vec<f32> {
         let k = self.kw * self.c;
         let len = self.kh * k * self.o;
