@@ -11,7 +11,6 @@
 use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, parallelism_for};
 use crate::{Cpu, check_len};
 use gemm::Parallelism;
-use rayon::prelude::*;
 use std::sync::Arc;
 use tensor::{Conv2dGeom, ConvOps, Result};
 
@@ -87,22 +86,11 @@ impl Blocks {
                 }
             })
         };
-        if self.tasks == 1 {
-            run(0, out, true);
-            return;
-        }
-        // Cut `out` at task boundaries, then hand each piece to its own thread.
-        let mut pieces = Vec::with_capacity(self.tasks);
-        let mut rest = out;
-        for t in 0..self.tasks {
-            let len = (self.task_blocks(t).len() * block_len).min(rest.len());
-            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(len);
-            pieces.push((t, piece));
-            rest = tail;
-        }
-        pieces
-            .into_par_iter()
-            .for_each(|(t, piece)| run(t, piece, false));
+        let lens: Vec<usize> = (0..self.tasks)
+            .map(|t| self.task_blocks(t).len() * block_len)
+            .collect();
+        let threaded = self.tasks > 1;
+        crate::tasks::for_each_piece(out, &lens, |t, piece| run(t, piece, !threaded));
     }
 }
 
@@ -380,20 +368,15 @@ pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> R
     }
     // One partial sum per task, added in task order afterwards, so the result does
     // not depend on which thread finishes first.
-    let partials: Vec<Vec<f32>> = (0..blocks.tasks)
-        .into_par_iter()
-        .map(|t| {
+    Ok(crate::tasks::sum_in_task_order(
+        blocks.tasks,
+        kdim * g.o,
+        |t| {
             let mut acc = vec![0.0; kdim * g.o];
             accumulate_blocks(blocks.task_blocks(t), &mut acc, false);
             acc
-        })
-        .collect();
-    for partial in &partials {
-        for (d, p) in dw.iter_mut().zip(partial) {
-            *d += p;
-        }
-    }
-    Ok(dw)
+        },
+    ))
 }
 
 impl ConvOps for Cpu {

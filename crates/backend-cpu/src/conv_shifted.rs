@@ -21,7 +21,6 @@
 
 use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, parallelism_for};
 use gemm::Parallelism;
-use rayon::prelude::*;
 use std::cell::Cell;
 use tensor::Conv2dGeom;
 
@@ -177,7 +176,8 @@ impl Plan {
                 })
             })
         };
-        split_by_images(out, per_image, tasks, run);
+        let lens: Vec<usize> = tasks.iter().map(|r| r.len() * per_image).collect();
+        crate::tasks::for_each_piece(out, &lens, |t, piece| run(tasks[t].clone(), piece));
     }
 
     /// Copies the real output pixels of the canvas-shaped `ext` into `out`.
@@ -242,14 +242,7 @@ impl Plan {
             return run(0..self.n);
         }
         // One partial sum per task, added in task order: no dependence on scheduling.
-        let partials: Vec<Vec<f32>> = tasks.into_par_iter().map(run).collect();
-        let mut dw = vec![0.0; len];
-        for partial in &partials {
-            for (d, p) in dw.iter_mut().zip(partial) {
-                *d += p;
-            }
-        }
-        dw
+        crate::tasks::sum_in_task_order(tasks.len(), len, |t| run(tasks[t].clone()))
     }
 
     /// Writes `dy` (whole output images) into the canvas-shaped `ext`, whose dropped
@@ -262,28 +255,6 @@ impl Plan {
             ext[p * o..p * o + row].copy_from_slice(src);
         }
     }
-}
-
-/// Runs `f(images, out_piece)` for each task's image range on its own thread (in
-/// place when there is one task); `out` holds `per_image` elements per image.
-fn split_by_images<F>(out: &mut [f32], per_image: usize, tasks: Vec<std::ops::Range<usize>>, f: F)
-where
-    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
-{
-    if tasks.len() == 1 {
-        let range = tasks.into_iter().next().expect("one task");
-        return f(range, out);
-    }
-    let mut pieces = Vec::with_capacity(tasks.len());
-    let mut rest = out;
-    for range in tasks {
-        let (piece, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * per_image);
-        pieces.push((range, piece));
-        rest = tail;
-    }
-    pieces
-        .into_par_iter()
-        .for_each(|(range, piece)| f(range, piece));
 }
 
 thread_local! {

@@ -40,6 +40,7 @@ mod resize;
 mod simd;
 mod softmax;
 mod storage;
+mod tasks;
 
 use tensor::{Error, Result};
 
