@@ -6,6 +6,7 @@
 
 use crate::cpu_error;
 use std::alloc::{Layout, alloc_zeroed};
+use std::mem::MaybeUninit;
 use tensor::Result;
 
 fn refused(op: &str, len: usize) -> tensor::Error {
@@ -49,6 +50,26 @@ pub(crate) fn filled_with<T: Copy>(op: &str, len: usize, value: T) -> Result<Vec
 pub(crate) fn with_capacity<T>(op: &str, len: usize) -> Result<Vec<T>> {
     let mut out = Vec::new();
     out.try_reserve_exact(len).map_err(|_| refused(op, len))?;
+    Ok(out)
+}
+
+/// `len` elements that `fill` writes into fresh memory, with no zero pass first (a
+/// whole pass over the output that the op's own pass would overwrite: 8% of a
+/// cifar10_cnn training step went to zeroing outputs).
+///
+/// # Safety
+/// `fill` must write every element of the slice it is given (`MaybeUninit::write`);
+/// the vector's length is set to `len` after it returns.
+pub(crate) unsafe fn written(
+    op: &str,
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<f32>]),
+) -> Result<Vec<f32>> {
+    let mut out = with_capacity::<f32>(op, len)?;
+    fill(&mut out.spare_capacity_mut()[..len]);
+    // SAFETY: the capacity is at least `len` and `fill` initialised the first `len`
+    // elements (the caller's contract).
+    unsafe { out.set_len(len) };
     Ok(out)
 }
 

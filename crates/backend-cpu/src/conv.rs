@@ -8,7 +8,7 @@
 //! spread over threads; whole images also keep the backward-input scatter of one
 //! block from touching another block's pixels.
 
-use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, parallelism_for};
+use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, gemm_new, parallelism_for};
 use crate::{Cpu, check_len};
 use gemm::Parallelism;
 use std::sync::Arc;
@@ -210,30 +210,27 @@ fn col2im(cols: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
 pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
     let kdim = g.kh * g.kw * g.c;
     let rows_per_image = g.out_h * g.out_w;
-    let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;
-    if out.is_empty() || kdim == 0 {
-        return Ok(out);
+    if g.n * rows_per_image * g.o == 0 || kdim == 0 {
+        return crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o);
     }
     check_geometry("conv2d", g, Some(x), Some(w), None)?;
+    if let Some(out) = crate::conv_shifted::conv2d(x, w, g) {
+        return out;
+    }
     let filter = MatRef::row_major(w, g.o, false);
     if is_pointwise(g) {
         let rows = g.n * g.h * g.w;
         let par = parallelism_for(rows, g.o, g.c);
-        gemm_into(
-            &mut out,
+        return gemm_new(
             rows,
             g.o,
             g.c,
             MatRef::row_major(x, g.c, false),
             filter,
-            false,
             par,
         );
-        return Ok(out);
     }
-    if crate::conv_shifted::conv2d(x, w, g, &mut out) {
-        return Ok(out);
-    }
+    let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;
     Blocks::new(g).for_each(
         &mut out,
         rows_per_image * g.o,
@@ -262,9 +259,8 @@ pub(crate) fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom) -> Re
     let kdim = g.kh * g.kw * g.c;
     let rows_per_image = g.out_h * g.out_w;
     let image = g.h * g.w * g.c;
-    let mut dx = vec![0.0; g.n * image];
-    if dx.is_empty() || kdim == 0 || rows_per_image == 0 || g.o == 0 {
-        return Ok(dx);
+    if g.n * image == 0 || kdim == 0 || rows_per_image == 0 || g.o == 0 {
+        return crate::alloc::zeros("conv2d_backward_input", g.n * image);
     }
     check_geometry("conv2d_backward_input", g, None, Some(w), Some(dy))?;
     // dcols = dy @ W^T, with W read transposed through its strides.
@@ -272,21 +268,20 @@ pub(crate) fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom) -> Re
     if is_pointwise(g) {
         let rows = g.n * g.h * g.w;
         let par = parallelism_for(rows, g.c, g.o);
-        gemm_into(
-            &mut dx,
+        return gemm_new(
             rows,
             g.c,
             g.o,
             MatRef::row_major(dy, g.o, false),
             filter_t,
-            false,
             par,
         );
-        return Ok(dx);
     }
-    if crate::conv_shifted::conv2d_backward_input(dy, w, g, &mut dx) {
-        return Ok(dx);
+    if let Some(dx) = crate::conv_shifted::conv2d_backward_input(dy, w, g) {
+        return dx;
     }
+    // col2im adds into dx: it starts at zero.
+    let mut dx = crate::alloc::zeros("conv2d_backward_input", g.n * image)?;
     let dy_image = rows_per_image * g.o;
     Blocks::new(g).for_each(&mut dx, image, |first, dx_block, may_thread, dcols| {
         let images = dx_block.len() / image;

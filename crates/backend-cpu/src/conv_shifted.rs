@@ -22,7 +22,8 @@
 use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, parallelism_for};
 use gemm::Parallelism;
 use std::cell::Cell;
-use tensor::Conv2dGeom;
+use std::mem::MaybeUninit;
+use tensor::{Conv2dGeom, Result};
 
 /// Channels (in and out) below which im2col stays: a GEMM this thin gains nothing.
 const MIN_CHANNELS: usize = 8;
@@ -103,27 +104,34 @@ impl Plan {
             .collect()
     }
 
-    /// Copies images `first .. first + count` of `x` into the stacked canvases `xp`,
-    /// whose padding is already zero (it is never written).
+    /// Writes images `first .. first + count` of `x` into the stacked canvases `xp`,
+    /// padding zeros included: `xp` may hold anything before (a kept scratch buffer is
+    /// not zeroed first, and a VALID convolution's canvas has no padding at all).
     fn fill_canvases(&self, x: &[f32], first: usize, count: usize, xp: &mut [f32]) {
-        let (hp, wp, c) = (self.hp() as isize, self.wp() as isize, self.c);
+        let (wp, c) = (self.wp(), self.c);
         let ix0 = (-self.left).max(0) as usize;
-        let ix1 = (wp - self.left).clamp(0, self.w as isize) as usize;
-        if ix0 >= ix1 {
-            return;
-        }
-        let px0 = (ix0 as isize + self.left) as usize;
+        let ix1 = (wp as isize - self.left).clamp(0, self.w as isize) as usize;
+        // The canvas columns the image's columns ix0..ix1 land on (none if ix0 >= ix1).
+        let (px0, px1) = if ix0 < ix1 {
+            let px0 = (ix0 as isize + self.left) as usize;
+            (px0, px0 + ix1 - ix0)
+        } else {
+            (0, 0)
+        };
         for img in 0..count {
             let image = &x[(first + img) * self.h * self.w * c..][..self.h * self.w * c];
             let canvas = &mut xp[img * self.canvas() * c..][..self.canvas() * c];
-            for iy in 0..self.h {
-                let py = iy as isize + self.top;
-                if py < 0 || py >= hp {
+            for (py, row) in canvas.chunks_exact_mut(wp * c).enumerate() {
+                let iy = py as isize - self.top;
+                if px0 == px1 || iy < 0 || iy >= self.h as isize {
+                    row.fill(0.0);
                     continue;
                 }
-                let src = &image[(iy * self.w + ix0) * c..(iy * self.w + ix1) * c];
-                let start = (py as usize * wp as usize + px0) * c;
-                canvas[start..start + src.len()].copy_from_slice(src);
+                let iy = iy as usize;
+                row[..px0 * c].fill(0.0);
+                row[px0 * c..px1 * c]
+                    .copy_from_slice(&image[(iy * self.w + ix0) * c..(iy * self.w + ix1) * c]);
+                row[px1 * c..].fill(0.0);
             }
         }
     }
@@ -138,12 +146,12 @@ impl Plan {
     }
 
     /// `out` `[n, out_h, out_w, o]` = the correlation of `x` with `filter`
-    /// `[kh, kw, c, o]`.
-    fn correlate(&self, x: &[f32], filter: &[f32], out: &mut [f32]) {
+    /// `[kh, kw, c, o]`; every element of `out` is written.
+    fn correlate(&self, x: &[f32], filter: &[f32], out: &mut [MaybeUninit<f32>]) {
         let tasks = self.tasks();
         let threaded = tasks.len() > 1;
         let per_image = self.out_h * self.out_w * self.o;
-        let run = |images: std::ops::Range<usize>, out: &mut [f32]| {
+        let run = |images: std::ops::Range<usize>, out: &mut [MaybeUninit<f32>]| {
             let per_block = self.images_per_block();
             with_scratch(&CANVAS, per_block * self.canvas() * self.c, |xp| {
                 with_scratch(&OUTPUT, self.rows(per_block) * self.o, |ext| {
@@ -180,13 +188,14 @@ impl Plan {
         crate::tasks::for_each_piece(out, &lens, |t, piece| run(tasks[t].clone(), piece));
     }
 
-    /// Copies the real output pixels of the canvas-shaped `ext` into `out`.
-    fn keep_real_pixels(&self, ext: &[f32], out: &mut [f32]) {
+    /// Copies the real output pixels of the canvas-shaped `ext` into `out` (whole
+    /// images), writing every element of `out`.
+    fn keep_real_pixels(&self, ext: &[f32], out: &mut [MaybeUninit<f32>]) {
         let (o, wp, row) = (self.o, self.wp(), self.out_w * self.o);
         for (i, dst) in out.chunks_exact_mut(row).enumerate() {
             let (img, oy) = (i / self.out_h, i % self.out_h);
             let p = img * self.canvas() + oy * wp;
-            dst.copy_from_slice(&ext[p * o..p * o + row]);
+            dst.write_copy_of_slice(&ext[p * o..p * o + row]);
         }
     }
 
@@ -209,7 +218,7 @@ impl Plan {
                         let rows = self.rows(count);
                         self.fill_canvases(x, first, count, xp);
                         let dy_block = &dy[first * per_image..(first + count) * per_image];
-                        self.spread_real_pixels(dy_block, ext);
+                        self.spread_real_pixels(dy_block, count, ext);
                         let par = if threaded {
                             Parallelism::None
                         } else {
@@ -245,14 +254,22 @@ impl Plan {
         crate::tasks::sum_in_task_order(tasks.len(), len, |t| run(tasks[t].clone()))
     }
 
-    /// Writes `dy` (whole output images) into the canvas-shaped `ext`, whose dropped
-    /// pixels are already zero (they are never written).
-    fn spread_real_pixels(&self, dy: &[f32], ext: &mut [f32]) {
-        let (o, wp, row) = (self.o, self.wp(), self.out_w * self.o);
-        for (i, src) in dy.chunks_exact(row).enumerate() {
-            let (img, oy) = (i / self.out_h, i % self.out_h);
-            let p = img * self.canvas() + oy * wp;
-            ext[p * o..p * o + row].copy_from_slice(src);
+    /// Writes `dy` (`count` whole output images) into the first `rows(count)` rows of
+    /// the canvas-shaped `ext`, zeros in the dropped pixels (so they add nothing).
+    fn spread_real_pixels(&self, dy: &[f32], count: usize, ext: &mut [f32]) {
+        let (o, hp, row) = (self.o, self.hp(), self.out_w * self.o);
+        let ext = &mut ext[..self.rows(count) * o];
+        for (r, dst) in ext.chunks_mut(self.wp() * o).enumerate() {
+            let (img, py) = (r / hp, r % hp);
+            let real = if py < self.out_h {
+                let src = &dy[(img * self.out_h + py) * row..][..row];
+                let n = row.min(dst.len());
+                dst[..n].copy_from_slice(&src[..n]);
+                n
+            } else {
+                0
+            };
+            dst[real..].fill(0.0);
         }
     }
 }
@@ -262,16 +279,16 @@ thread_local! {
     static OUTPUT: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
-/// Runs `f` on `len` zeroed elements of a buffer this thread keeps between calls.
+/// Runs `f` on `len` elements of a buffer this thread keeps between calls, holding
+/// whatever an earlier call left there: every user writes what it reads.
 fn with_scratch<R>(
     slot: &'static std::thread::LocalKey<Cell<Vec<f32>>>,
     len: usize,
     f: impl FnOnce(&mut [f32]) -> R,
 ) -> R {
     crate::alloc::with_kept(slot, |buf| {
-        buf.clear();
         buf.resize(len, 0.0);
-        f(buf)
+        f(&mut buf[..len])
     })
 }
 
@@ -328,25 +345,32 @@ fn flip_filter(w: &[f32], g: &Conv2dGeom) -> Vec<f32> {
     flipped
 }
 
-/// The forward pass, when this geometry takes the shifted path (lengths checked).
-pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom, out: &mut [f32]) -> bool {
-    match forward_plan(g) {
-        Some(plan) if plan.worth_it() => {
-            plan.correlate(x, w, out);
-            true
-        }
-        _ => false,
-    }
+/// The forward pass `[n, out_h, out_w, o]`, when this geometry takes the shifted path
+/// (lengths checked).
+pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Option<Result<Vec<f32>>> {
+    let plan = forward_plan(g).filter(Plan::worth_it)?;
+    let len = g.n * g.out_h * g.out_w * g.o;
+    // SAFETY: `correlate` writes every element of its output.
+    Some(unsafe { crate::alloc::written("conv2d", len, |out| plan.correlate(x, w, out)) })
 }
 
-/// The backward-input pass, when this geometry takes the shifted path.
-pub(crate) fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom, dx: &mut [f32]) -> bool {
+/// The backward-input pass `[n, h, w, c]`, when this geometry takes the shifted path.
+pub(crate) fn conv2d_backward_input(
+    dy: &[f32],
+    w: &[f32],
+    g: &Conv2dGeom,
+) -> Option<Result<Vec<f32>>> {
     let plan = backward_input_plan(g);
     if !forward_plan(g).is_some_and(|p| p.worth_it()) || !plan.worth_it() {
-        return false;
+        return None;
     }
-    plan.correlate(dy, &flip_filter(w, g), dx);
-    true
+    let filter = flip_filter(w, g);
+    // SAFETY: `correlate` writes every element of its output.
+    Some(unsafe {
+        crate::alloc::written("conv2d_backward_input", g.n * g.h * g.w * g.c, |dx| {
+            plan.correlate(dy, &filter, dx)
+        })
+    })
 }
 
 /// The backward-filter pass, when this geometry takes the shifted path.
@@ -367,10 +391,14 @@ pub(crate) fn forced(
     g: &Conv2dGeom,
 ) -> Option<(Vec<f32>, Vec<f32>, Vec<f32>)> {
     let plan = forward_plan(g)?;
-    let mut y = vec![0.0; dy.len()];
-    plan.correlate(x, w, &mut y);
-    let mut dx = vec![0.0; x.len()];
-    backward_input_plan(g).correlate(dy, &flip_filter(w, g), &mut dx);
+    // SAFETY: `correlate` writes every element of its output.
+    let (y, dx) = unsafe {
+        let y = crate::alloc::written("test", dy.len(), |y| plan.correlate(x, w, y));
+        let dx = crate::alloc::written("test", x.len(), |dx| {
+            backward_input_plan(g).correlate(dy, &flip_filter(w, g), dx)
+        });
+        (y.unwrap(), dx.unwrap())
+    };
     Some((y, dx, plan.filter_gradient(x, dy)))
 }
 
@@ -419,7 +447,8 @@ mod tests {
         for (i, v) in [1.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
             x[i * 8] = v;
         }
-        let mut xp = vec![0.0; p.canvas() * 8];
+        // NaN before: the padding zeros are written, not assumed.
+        let mut xp = vec![f32::NAN; p.canvas() * 8];
         p.fill_canvases(&x, 0, 1, &mut xp);
         let channel0: Vec<f32> = xp.chunks(8).map(|px| px[0]).collect();
         #[rustfmt::skip]

@@ -8,6 +8,7 @@
 use crate::layout::{Odometer, coalesce, extent, rows_per_task};
 use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, check_len, cpu_error};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use tensor::backend::{BinaryKernel, UnaryKernel};
 use tensor::{BinaryOp, BroadcastLayout, ElementwiseOps, Result, UnaryOp};
@@ -17,29 +18,35 @@ use tensor::{BinaryOp, BroadcastLayout, ElementwiseOps, Result, UnaryOp};
 struct Map<'a>(&'a [f32]);
 
 impl UnaryKernel for Map<'_> {
-    type Output = Vec<f32>;
-    fn run<F: Fn(f32) -> f32 + Sync + Send + Copy>(self, f: F) -> Vec<f32> {
+    type Output = Result<Vec<f32>>;
+    fn run<F: Fn(f32) -> f32 + Sync + Send + Copy>(self, f: F) -> Result<Vec<f32>> {
         map(self.0, f)
     }
 }
 
-pub(crate) fn unary(op: UnaryOp, x: &[f32]) -> Vec<f32> {
+pub(crate) fn unary(op: UnaryOp, x: &[f32]) -> Result<Vec<f32>> {
     op.apply(Map(x))
 }
 
-fn map(x: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
-    if x.len() < PAR_THRESHOLD {
-        return x.iter().map(|&v| f(v)).collect();
-    }
-    let mut out = vec![0.0; x.len()];
-    out.par_chunks_mut(PAR_CHUNK)
-        .zip(x.par_chunks(PAR_CHUNK))
-        .for_each(|(o, i)| {
-            for (o, &v) in o.iter_mut().zip(i) {
-                *o = f(v);
+fn map(x: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Result<Vec<f32>> {
+    let write = |o: &mut [MaybeUninit<f32>], i: &[f32]| {
+        for (o, &v) in o.iter_mut().zip(i) {
+            o.write(f(v));
+        }
+    };
+    // SAFETY: the output and `x` have the same length and are cut into chunks of the
+    // same size, zipped pairwise, so every output element is written.
+    unsafe {
+        crate::alloc::written("unary", x.len(), |out| {
+            if x.len() < PAR_THRESHOLD {
+                write(out, x);
+            } else {
+                out.par_chunks_mut(PAR_CHUNK)
+                    .zip(x.par_chunks(PAR_CHUNK))
+                    .for_each(|(o, i)| write(o, i));
             }
-        });
-    out
+        })
+    }
 }
 
 /// The CPU loop of a binary op: `op.apply(ZipBroadcast { .. })` runs [`zip_broadcast`]
@@ -75,9 +82,8 @@ where
         return Err(cpu_error("binary", "strides and out_dims differ in length"));
     }
     let total: usize = layout.out_dims.iter().product();
-    let mut out = crate::alloc::zeros("binary", total)?;
     if total == 0 {
-        return Ok(out);
+        return Ok(Vec::new());
     }
     check_len(
         "binary",
@@ -101,7 +107,7 @@ where
     let (outer_strides, inner_strides) = strides.split_at(strides.len() - 1);
     let [sa, sb] = inner_strides[0];
 
-    let rows = |first_row: usize, chunk: &mut [f32]| {
+    let rows = |first_row: usize, chunk: &mut [MaybeUninit<f32>]| {
         let mut odo = Odometer::new(outer_dims, outer_strides, first_row, [0, 0]);
         for row in chunk.chunks_exact_mut(inner) {
             let [oa, ob] = odo.offsets();
@@ -109,20 +115,27 @@ where
             odo.advance();
         }
     };
-    if total >= PAR_THRESHOLD {
-        let per_task = rows_per_task(inner);
-        out.par_chunks_mut(per_task * inner)
-            .enumerate()
-            .for_each(|(t, chunk)| rows(t * per_task, chunk));
-    } else {
-        rows(0, &mut out);
+    // SAFETY: `total` is the product of the coalesced dims, so the output is a whole
+    // number of `inner`-long rows (every task's chunk too: `per_task * inner` long, the
+    // last one shorter by whole rows), and `zip_row` writes every element of its row.
+    unsafe {
+        crate::alloc::written("binary", total, |out| {
+            if total >= PAR_THRESHOLD {
+                let per_task = rows_per_task(inner);
+                out.par_chunks_mut(per_task * inner)
+                    .enumerate()
+                    .for_each(|(t, chunk)| rows(t * per_task, chunk));
+            } else {
+                rows(0, out);
+            }
+        })
     }
-    Ok(out)
 }
 
+/// Writes every element of `out`.
 #[inline(always)]
 fn zip_row(
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
     a: &[f32],
     b: &[f32],
     sa: usize,
@@ -133,24 +146,24 @@ fn zip_row(
     match (sa, sb) {
         (1, 1) => {
             for ((o, &x), &y) in out.iter_mut().zip(&a[..n]).zip(&b[..n]) {
-                *o = f(x, y);
+                o.write(f(x, y));
             }
         }
         (1, 0) => {
             let y = b[0];
             for (o, &x) in out.iter_mut().zip(&a[..n]) {
-                *o = f(x, y);
+                o.write(f(x, y));
             }
         }
         (0, 1) => {
             let x = a[0];
             for (o, &y) in out.iter_mut().zip(&b[..n]) {
-                *o = f(x, y);
+                o.write(f(x, y));
             }
         }
         _ => {
             for (j, o) in out.iter_mut().enumerate() {
-                *o = f(a[j * sa], b[j * sb]);
+                o.write(f(a[j * sa], b[j * sb]));
             }
         }
     }
@@ -159,7 +172,7 @@ fn zip_row(
 impl ElementwiseOps for Cpu {
     fn unary(&self, op: UnaryOp, x: &Self::Storage, len: usize) -> Result<Self::Storage> {
         check_len("unary", "x", x, len)?;
-        Ok(Arc::new(unary(op, &x[..len])))
+        unary(op, &x[..len]).map(Arc::new)
     }
 
     fn binary(
@@ -180,7 +193,7 @@ mod tests {
     #[test]
     fn sign_of_zero_is_zero() {
         assert_eq!(
-            unary(UnaryOp::Sign, &[-2.0, 0.0, -0.0, 3.0]),
+            unary(UnaryOp::Sign, &[-2.0, 0.0, -0.0, 3.0]).unwrap(),
             vec![-1.0, 0.0, 0.0, 1.0]
         );
     }

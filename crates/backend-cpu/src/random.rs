@@ -4,6 +4,7 @@
 use crate::simd::{self, Level};
 use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, cpu_error};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use tensor::{Distribution, RandomOps, Result};
 
@@ -15,24 +16,28 @@ pub(crate) fn random(len: usize, dist: Distribution, seed: u64) -> Result<Vec<f3
             format!("{len} elements exceed the generator's 2^32 counter"),
         ));
     }
-    let mut out = crate::alloc::zeros("random", len)?;
     let level = simd::detected();
-    if len < PAR_THRESHOLD {
-        fill(&mut out, 0, dist, seed, level);
-        return Ok(out);
+    // SAFETY: `fill` writes every element of the slice it is given, and the chunks
+    // cover the output.
+    unsafe {
+        crate::alloc::written("random", len, |out| {
+            if len < PAR_THRESHOLD {
+                fill(out, 0, dist, seed, level);
+            } else {
+                out.par_chunks_mut(PAR_CHUNK)
+                    .enumerate()
+                    .for_each(|(t, chunk)| fill(chunk, t * PAR_CHUNK, dist, seed, level));
+            }
+        })
     }
-    out.par_chunks_mut(PAR_CHUNK)
-        .enumerate()
-        .for_each(|(t, chunk)| fill(chunk, t * PAR_CHUNK, dist, seed, level));
-    Ok(out)
 }
 
-/// Writes elements `start .. start + out.len()` of the fill into `out`, exactly as
+/// Writes elements `start .. start + out.len()` of the fill into every element of `out`, exactly as
 /// `tensor::random::sample` computes them. The uniform and Bernoulli loops are integer
 /// hashing plus an exact conversion, so they run at the widest vector level (dropout
 /// masks: 16 lanes of 32-bit multiplies with AVX-512, none in baseline SSE2) with the
 /// same bits at every level.
-fn fill(out: &mut [f32], start: usize, dist: Distribution, seed: u64, level: Level) {
+fn fill(out: &mut [MaybeUninit<f32>], start: usize, dist: Distribution, seed: u64, level: Level) {
     use tensor::random::{bits, key, unit};
     let k0 = key(seed, 0);
     let base = start as u32;
@@ -43,7 +48,7 @@ fn fill(out: &mut [f32], start: usize, dist: Distribution, seed: u64, level: Lev
             || {
                 for (j, o) in out.iter_mut().enumerate() {
                     let u = unit(bits(k0, base.wrapping_add(j as u32)));
-                    *o = low + (high - low) * u;
+                    o.write(low + (high - low) * u);
                 }
             },
         ),
@@ -53,13 +58,17 @@ fn fill(out: &mut [f32], start: usize, dist: Distribution, seed: u64, level: Lev
             || {
                 for (j, o) in out.iter_mut().enumerate() {
                     let u = unit(bits(k0, base.wrapping_add(j as u32)));
-                    *o = if u < p { 1.0 } else { 0.0 };
+                    o.write(if u < p { 1.0 } else { 0.0 });
                 }
             },
         ),
         Distribution::Normal { .. } => {
             for (j, o) in out.iter_mut().enumerate() {
-                *o = tensor::random::sample(dist, seed, base.wrapping_add(j as u32));
+                o.write(tensor::random::sample(
+                    dist,
+                    seed,
+                    base.wrapping_add(j as u32),
+                ));
             }
         }
     }
@@ -94,8 +103,10 @@ mod tests {
                     .map(|j| tensor::random::sample(dist, 99, (start + j) as u32).to_bits())
                     .collect();
                 for level in [Level::Portable, Level::Avx2, Level::Avx512] {
-                    let mut out = vec![f32::NAN; len];
+                    let mut out = vec![MaybeUninit::new(f32::NAN); len];
                     fill(&mut out, start, dist, 99, level);
+                    // SAFETY: initialised above (and overwritten by `fill`).
+                    let out: Vec<f32> = out.iter().map(|v| unsafe { v.assume_init() }).collect();
                     let got: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
                     assert_eq!(got, want, "{dist:?} at {level:?}, from {start}");
                 }

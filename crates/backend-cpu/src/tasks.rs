@@ -6,9 +6,9 @@ use rayon::prelude::*;
 /// Cuts `out` into consecutive pieces of `lens[t]` elements (shorter where `out` runs
 /// out) and runs `f(t, piece)` for each: in place when there is one task, else each on
 /// its own thread.
-pub(crate) fn for_each_piece<F>(out: &mut [f32], lens: &[usize], f: F)
+pub(crate) fn for_each_piece<T: Send, F>(out: &mut [T], lens: &[usize], f: F)
 where
-    F: Fn(usize, &mut [f32]) + Sync,
+    F: Fn(usize, &mut [T]) + Sync,
 {
     if lens.len() <= 1 {
         return f(0, out);

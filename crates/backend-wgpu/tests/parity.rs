@@ -120,6 +120,7 @@ fn unary_ops_match() {
         Square,
         Relu,
         LeakyRelu(0.2),
+        LeakyReluSlope(0.2),
         Sigmoid,
         Tanh,
         Powf(3.0),
@@ -216,14 +217,34 @@ fn binary_ops_match_with_broadcasting() {
         ),
         (&[300, 257], &[300, 257]),
     ];
-    let ops = [Add, Sub, Mul, Div, Maximum, Minimum, Eq, Gt, Ge];
+    let ops = [
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Maximum,
+        Minimum,
+        Eq,
+        Gt,
+        Ge,
+        ReluGrad,
+        TanhGrad,
+        SigmoidGrad,
+    ];
+    // Every row of the op table has a case here (Pow below).
+    let mut covered: Vec<u32> = ops.iter().chain(&[Pow]).map(|op| op.code()).collect();
+    covered.sort();
+    assert_eq!(
+        covered,
+        (0..BinaryOp::NAMES.len() as u32).collect::<Vec<_>>()
+    );
     for &(sa, sb) in shapes {
         let layout = broadcast(sa, sb);
         let len: usize = layout.out_dims.iter().product();
         let (na, nb) = (sa.iter().product::<usize>(), sb.iter().product::<usize>());
         for op in ops {
             parity!(format!("{op:?} {sa:?} {sb:?}"), assert_close, |b| {
-                let (x, y) = if matches!(op, Eq | Gt | Ge | Maximum | Minimum) {
+                let (x, y) = if matches!(op, Eq | Gt | Ge | Maximum | Minimum | ReluGrad) {
                     (quantized(na, 8), quantized(nb, 9))
                 } else {
                     let mut y = data(nb, 9, 0.5, 2.0);

@@ -161,6 +161,17 @@ fn broadcasting_binary_ops() {
         check("minimum", inputs(), |t| {
             t[0].minimum(&t[1].add_scalar(0.013)?)
         });
+        // The one-pass activation gradients, as ops of their own (values() keeps b
+        // away from ReluGrad's kink at 0).
+        check("relu_grad", inputs(), |t| {
+            t[0].binary(&t[1], tensor::BinaryOp::ReluGrad)
+        });
+        check("tanh_grad", inputs(), |t| {
+            t[0].binary(&t[1], tensor::BinaryOp::TanhGrad)
+        });
+        check("sigmoid_grad", inputs(), |t| {
+            t[0].binary(&t[1], tensor::BinaryOp::SigmoidGrad)
+        });
     }
 }
 

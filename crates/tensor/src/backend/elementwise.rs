@@ -375,6 +375,9 @@ unary_table! {
     Clamp(lo, hi) "clamp" => |x| x.max(lo).min(hi), wgsl: "min(max(x, lo), hi)";
     /// 1 where `x > c`, else 0.
     GtScalar(c) "gt_scalar" => |x| indicator(x > c), wgsl: "select(0.0, 1.0, x > c)";
+    /// 1 where `x > 0`, else `alpha` (the slope of a leaky ReLU, for its backward).
+    LeakyReluSlope(alpha) "leaky_relu_slope" => |x| if x > 0.0 { 1.0 } else { alpha },
+        wgsl: "select(alpha, 1.0, x > 0.0)";
     /// 1 where `lo <= x <= hi`, else 0 (the mask of a clamp's backward).
     InRange(lo, hi) "in_range" => |x| indicator(lo <= x && x <= hi),
         wgsl: "select(0.0, 1.0, x >= lo && x <= hi)";
@@ -408,6 +411,14 @@ binary_table! {
     Gt "gt" => |a, b| indicator(a > b), wgsl: "select(0.0, 1.0, a > b)";
     /// 1 where `a >= b`, else 0.
     Ge "ge" => |a, b| indicator(a >= b), wgsl: "select(0.0, 1.0, a >= b)";
+    /// `a` where `b > 0`, else 0: ReLU's backward in one pass (`a` the output
+    /// gradient, `b` the input), as TensorFlow's `ReluGrad`.
+    ReluGrad "relu_grad" => |a, b| if b > 0.0 { a } else { 0.0 }, wgsl: "select(0.0, a, b > 0.0)";
+    /// `a * (1 - b * b)`: tanh's backward in one pass (`b` the output).
+    TanhGrad "tanh_grad" => |a, b| a * (1.0 - b * b), wgsl: "a * (1.0 - b * b)";
+    /// `a * (b * (1 - b))`: the logistic function's backward in one pass (`b` the
+    /// output).
+    SigmoidGrad "sigmoid_grad" => |a, b| a * (b * (1.0 - b)), wgsl: "a * (b * (1.0 - b))";
 }
 
 /// How to read operands of a broadcasting binary op.
@@ -548,6 +559,16 @@ mod tests {
         assert_eq!(BinaryOp::Pow.eval(2.0, 3.0), 8.0);
         assert_eq!(BinaryOp::Maximum.eval(2.0, 3.0), 3.0);
         assert_eq!(BinaryOp::Ge.eval(3.0, 3.0), 1.0);
+        // The gradient rows, by hand: relu' of -1, 0, 2 is 0, 0, 1; tanh'(y = 0.5) =
+        // 0.75; sigmoid'(y = 0.25) = 0.1875 (all exact in binary).
+        assert_eq!(LeakyReluSlope(0.25).eval(-3.0), 0.25);
+        assert_eq!(LeakyReluSlope(0.25).eval(0.0), 0.25);
+        assert_eq!(LeakyReluSlope(0.25).eval(2.0), 1.0);
+        assert_eq!(BinaryOp::ReluGrad.eval(3.0, -1.0), 0.0);
+        assert_eq!(BinaryOp::ReluGrad.eval(3.0, 0.0), 0.0);
+        assert_eq!(BinaryOp::ReluGrad.eval(3.0, 2.0), 3.0);
+        assert_eq!(BinaryOp::TanhGrad.eval(2.0, 0.5), 1.5);
+        assert_eq!(BinaryOp::SigmoidGrad.eval(2.0, 0.25), 0.375);
     }
 
     #[test]

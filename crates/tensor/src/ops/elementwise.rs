@@ -178,26 +178,21 @@ fn unary_backward<B: Backend>(
         UnaryOp::Sqrt => g.div(out)?.mul_scalar(0.5)?,
         UnaryOp::Recip => g.mul(&out.square()?)?.neg()?,
         UnaryOp::Square => g.mul(x)?.mul_scalar(2.0)?,
-        UnaryOp::Relu => g.mul(&x.unary(UnaryOp::GtScalar(0.0))?)?,
-        UnaryOp::LeakyRelu(alpha) => {
-            // slope = 1 where x > 0, else alpha
-            let slope = x
-                .unary(UnaryOp::GtScalar(0.0))?
-                .mul_scalar(1.0 - alpha)?
-                .add_scalar(alpha)?;
-            g.mul(&slope)?
-        }
-        UnaryOp::Sigmoid => {
-            let d = out.mul(&out.neg()?.add_scalar(1.0)?)?;
-            g.mul(&d)?
-        }
-        UnaryOp::Tanh => g.mul(&out.square()?.neg()?.add_scalar(1.0)?)?,
+        // One pass each (a mask, a slope or `1 - y^2` built first and multiplied in
+        // would be two to four).
+        UnaryOp::Relu => g.binary(x, BinaryOp::ReluGrad)?,
+        UnaryOp::LeakyRelu(alpha) => g.mul(&x.unary(UnaryOp::LeakyReluSlope(alpha))?)?,
+        UnaryOp::Sigmoid => g.binary(out, BinaryOp::SigmoidGrad)?,
+        UnaryOp::Tanh => g.binary(out, BinaryOp::TanhGrad)?,
         UnaryOp::Softplus => g.mul(&x.sigmoid()?)?,
         UnaryOp::Powf(p) => g.mul(&x.powf(p - 1.0)?.mul_scalar(p)?)?,
         UnaryOp::AddScalar(_) => g.clone(),
         UnaryOp::MulScalar(c) => g.mul_scalar(c)?,
         UnaryOp::Clamp(lo, hi) => g.mul(&x.unary(UnaryOp::InRange(lo, hi))?)?,
-        UnaryOp::GtScalar(_) | UnaryOp::InRange(..) | UnaryOp::Sign => return Ok(None),
+        UnaryOp::GtScalar(_)
+        | UnaryOp::InRange(..)
+        | UnaryOp::Sign
+        | UnaryOp::LeakyReluSlope(_) => return Ok(None),
     };
     Ok(Some(grad))
 }
@@ -238,6 +233,19 @@ fn binary_backward<B: Backend>(
             let mask = b.ge_mask(a)?;
             let ga = g.mul(&mask)?;
             (ga.clone(), g.sub(&ga)?)
+        }
+        // The gradient ops are differentiable too (their own backward is not on any
+        // training path, but a user may build on them).
+        BinaryOp::ReluGrad => (g.binary(b, BinaryOp::ReluGrad)?, g.zeros_like()?),
+        BinaryOp::TanhGrad => {
+            // d/da = 1 - b^2; d/db = -2 a b.
+            let gb = g.mul(a)?.mul(b)?.mul_scalar(-2.0)?;
+            (g.binary(b, BinaryOp::TanhGrad)?, gb)
+        }
+        BinaryOp::SigmoidGrad => {
+            // d/da = b (1 - b); d/db = a (1 - 2 b).
+            let gb = g.mul(a)?.mul(&b.mul_scalar(-2.0)?.add_scalar(1.0)?)?;
+            (g.binary(b, BinaryOp::SigmoidGrad)?, gb)
         }
         BinaryOp::Eq | BinaryOp::Gt | BinaryOp::Ge => return Ok(vec![None, None]),
     };
