@@ -8,11 +8,14 @@
 //! spread over threads; whole images also keep the backward-input scatter of one
 //! block from touching another block's pixels.
 
+use crate::conv_shifted::Epilogue;
 use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, gemm_new, parallelism_for};
 use crate::{Cpu, check_len};
 use gemm::Parallelism;
+use rayon::prelude::*;
 use std::sync::Arc;
-use tensor::{Conv2dGeom, ConvOps, Result};
+use tensor::backend::UnaryKernel;
+use tensor::{Conv2dGeom, ConvOps, Result, UnaryOp};
 
 /// Target size of one block's im2col buffer, in elements (4 MB of f32).
 const COLS_BUDGET: usize = 1 << 20;
@@ -208,27 +211,61 @@ fn col2im(cols: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
 }
 
 pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
+    conv2d_then(x, w, g, &|_| {})
+}
+
+/// `v = act(v + bias[channel])` over whole pixels of `bias.len()` channels: the bias
+/// add and the activation of the unfused ops, in the same order (the same bits).
+fn bias_act(out: &mut [f32], bias: &[f32], act: Option<UnaryOp>) {
+    struct BiasAct<'a> {
+        out: &'a mut [f32],
+        bias: &'a [f32],
+    }
+    impl UnaryKernel for BiasAct<'_> {
+        type Output = ();
+        fn run<F: Fn(f32) -> f32 + Sync + Send + Copy>(self, f: F) {
+            for px in self.out.chunks_exact_mut(self.bias.len()) {
+                for (v, &b) in px.iter_mut().zip(self.bias) {
+                    *v = f(*v + b);
+                }
+            }
+        }
+    }
+    match act {
+        Some(op) => op.apply(BiasAct { out, bias }),
+        None => BiasAct { out, bias }.run(|v| v),
+    }
+}
+
+/// The convolution with `epilogue` run over every block of its output.
+fn conv2d_then(x: &[f32], w: &[f32], g: &Conv2dGeom, epilogue: Epilogue) -> Result<Vec<f32>> {
     let kdim = g.kh * g.kw * g.c;
     let rows_per_image = g.out_h * g.out_w;
     if g.n * rows_per_image * g.o == 0 || kdim == 0 {
-        return crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o);
+        let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;
+        epilogue(&mut out);
+        return Ok(out);
     }
     check_geometry("conv2d", g, Some(x), Some(w), None)?;
-    if let Some(out) = crate::conv_shifted::conv2d(x, w, g) {
+    if let Some(out) = crate::conv_shifted::conv2d(x, w, g, epilogue) {
         return out;
     }
     let filter = MatRef::row_major(w, g.o, false);
     if is_pointwise(g) {
         let rows = g.n * g.h * g.w;
         let par = parallelism_for(rows, g.o, g.c);
-        return gemm_new(
+        let mut out = gemm_new(
             rows,
             g.o,
             g.c,
             MatRef::row_major(x, g.c, false),
             filter,
             par,
-        );
+        )?;
+        let pixels_per_task = (crate::PAR_CHUNK / g.o).max(1);
+        out.par_chunks_mut(pixels_per_task * g.o)
+            .for_each(|block| epilogue(block));
+        return Ok(out);
     }
     let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;
     Blocks::new(g).for_each(
@@ -250,6 +287,7 @@ pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
                 false,
                 par,
             );
+            epilogue(out_block);
         },
     );
     Ok(out)
@@ -400,6 +438,21 @@ impl ConvOps for Cpu {
         g: &Conv2dGeom,
     ) -> Result<Self::Storage> {
         conv2d_backward_filter(x, dy, g).map(Arc::new)
+    }
+
+    /// The bias and activation are applied to each block of the output as soon as
+    /// the GEMM has written it.
+    fn conv2d_bias_act(
+        &self,
+        x: &Self::Storage,
+        w: &Self::Storage,
+        bias: &Self::Storage,
+        act: Option<UnaryOp>,
+        g: &Conv2dGeom,
+    ) -> Result<Self::Storage> {
+        check_len("conv2d_bias_act", "bias", bias, g.o)?;
+        let bias = &bias[..g.o];
+        conv2d_then(x, w, g, &|block| bias_act(block, bias, act)).map(Arc::new)
     }
 }
 

@@ -25,6 +25,10 @@ use std::cell::Cell;
 use std::mem::MaybeUninit;
 use tensor::{Conv2dGeom, Result};
 
+/// What runs over each block of whole output pixels as soon as a convolution has
+/// written it (while it is in cache): the bias and activation of `conv2d_bias_act`.
+pub(crate) type Epilogue<'a> = &'a (dyn Fn(&mut [f32]) + Sync);
+
 /// Channels (in and out) below which im2col stays: a GEMM this thin gains nothing.
 const MIN_CHANNELS: usize = 8;
 /// The extra multiply-adds worth paying, as `(canvas pixels / output pixels - 1) *
@@ -146,8 +150,15 @@ impl Plan {
     }
 
     /// `out` `[n, out_h, out_w, o]` = the correlation of `x` with `filter`
-    /// `[kh, kw, c, o]`; every element of `out` is written.
-    fn correlate(&self, x: &[f32], filter: &[f32], out: &mut [MaybeUninit<f32>]) {
+    /// `[kh, kw, c, o]`; every element of `out` is written, and `epilogue` then runs
+    /// over each block of whole images.
+    fn correlate(
+        &self,
+        x: &[f32],
+        filter: &[f32],
+        out: &mut [MaybeUninit<f32>],
+        epilogue: Epilogue,
+    ) {
         let tasks = self.tasks();
         let threaded = tasks.len() > 1;
         let per_image = self.out_h * self.out_w * self.o;
@@ -179,6 +190,10 @@ impl Plan {
                             );
                         }
                         self.keep_real_pixels(ext, out_block);
+                        // SAFETY: `keep_real_pixels` wrote every element of the block.
+                        let block =
+                            unsafe { &mut *(out_block as *mut [MaybeUninit<f32>] as *mut [f32]) };
+                        epilogue(block);
                         first += count;
                     }
                 })
@@ -345,13 +360,18 @@ fn flip_filter(w: &[f32], g: &Conv2dGeom) -> Vec<f32> {
     flipped
 }
 
-/// The forward pass `[n, out_h, out_w, o]`, when this geometry takes the shifted path
-/// (lengths checked).
-pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Option<Result<Vec<f32>>> {
+/// The forward pass `[n, out_h, out_w, o]`, with `epilogue` run over each block of
+/// it, when this geometry takes the shifted path (lengths checked).
+pub(crate) fn conv2d(
+    x: &[f32],
+    w: &[f32],
+    g: &Conv2dGeom,
+    epilogue: Epilogue,
+) -> Option<Result<Vec<f32>>> {
     let plan = forward_plan(g).filter(Plan::worth_it)?;
     let len = g.n * g.out_h * g.out_w * g.o;
     // SAFETY: `correlate` writes every element of its output.
-    Some(unsafe { crate::alloc::written("conv2d", len, |out| plan.correlate(x, w, out)) })
+    Some(unsafe { crate::alloc::written("conv2d", len, |out| plan.correlate(x, w, out, epilogue)) })
 }
 
 /// The backward-input pass `[n, h, w, c]`, when this geometry takes the shifted path.
@@ -368,7 +388,7 @@ pub(crate) fn conv2d_backward_input(
     // SAFETY: `correlate` writes every element of its output.
     Some(unsafe {
         crate::alloc::written("conv2d_backward_input", g.n * g.h * g.w * g.c, |dx| {
-            plan.correlate(dy, &filter, dx)
+            plan.correlate(dy, &filter, dx, &|_| {})
         })
     })
 }
@@ -393,9 +413,9 @@ pub(crate) fn forced(
     let plan = forward_plan(g)?;
     // SAFETY: `correlate` writes every element of its output.
     let (y, dx) = unsafe {
-        let y = crate::alloc::written("test", dy.len(), |y| plan.correlate(x, w, y));
+        let y = crate::alloc::written("test", dy.len(), |y| plan.correlate(x, w, y, &|_| {}));
         let dx = crate::alloc::written("test", x.len(), |dx| {
-            backward_input_plan(g).correlate(dy, &flip_filter(w, g), dx)
+            backward_input_plan(g).correlate(dy, &flip_filter(w, g), dx, &|_| {})
         });
         (y.unwrap(), dx.unwrap())
     };

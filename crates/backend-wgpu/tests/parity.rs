@@ -646,6 +646,39 @@ fn conv2d_forward_matches() {
 }
 
 #[test]
+fn conv2d_bias_act_matches() {
+    // The CPU applies the bias and activation per block in its conv kernels; wgpu
+    // runs the trait's default (conv, add, activation).
+    let acts = [
+        None,
+        Some(UnaryOp::Relu),
+        Some(UnaryOp::LeakyRelu(0.2)),
+        Some(UnaryOp::Tanh),
+        Some(UnaryOp::Sigmoid),
+    ];
+    for g in conv_cases() {
+        let nx = g.n * g.h * g.w * g.c;
+        let nw = g.kh * g.kw * g.c * g.o;
+        let ny = g.n * g.out_h * g.out_w * g.o;
+        for act in acts {
+            parity!(
+                format!("conv2d_bias_act {act:?} {g:?}"),
+                assert_close,
+                |b| {
+                    let x = data(nx, 22, -1.0, 1.0);
+                    let w = data(nw, 23, -1.0, 1.0);
+                    let bias = data(g.o, 24, -1.0, 1.0);
+                    let y = b
+                        .conv2d_bias_act(&up(b, &x), &up(b, &w), &up(b, &bias), act, &g)
+                        .unwrap();
+                    down(b, &y, ny)
+                }
+            );
+        }
+    }
+}
+
+#[test]
 fn conv2d_backward_input_matches() {
     for g in conv_cases() {
         let nx = g.n * g.h * g.w * g.c;

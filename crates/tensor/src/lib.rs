@@ -45,6 +45,6 @@ pub use backend::{
     UnaryOp,
 };
 pub use error::{Error, Result};
-pub use ops::{Padding, adam_step, axpby};
+pub use ops::{Padding, activation_fuses, adam_step, axpby};
 pub use shape::{MAX_ELEMENTS, Shape};
 pub use tensor::{Tensor, TensorId};

@@ -303,6 +303,34 @@ fn conv2d_strides_and_padding() {
 }
 
 #[test]
+fn conv2d_with_bias_and_activation_fused() {
+    use tensor::UnaryOp;
+    type Case = ([usize; 4], [usize; 4], (usize, usize), Padding);
+    let cases: Vec<Case> = vec![
+        ([2, 5, 4, 2], [3, 3, 2, 3], (1, 1), Padding::Same),
+        ([1, 7, 5, 2], [3, 3, 2, 2], (2, 2), Padding::Same),
+        ([1, 5, 7, 3], [1, 1, 3, 2], (1, 1), Padding::Valid),
+    ];
+    // Smooth activations only: a ReLU's kink may sit within H of a pre-activation
+    // (the fused ReLU and leaky ReLU are compared with the unfused ops instead, in
+    // tests/fused.rs).
+    for act in [None, Some(UnaryOp::Tanh), Some(UnaryOp::Sigmoid)] {
+        for &(xs, ws, stride, padding) in &cases {
+            let o = ws[3];
+            check(
+                &format!("conv2d_bias_act {act:?}"),
+                vec![
+                    (values(xs.iter().product(), 43), xs.to_vec()),
+                    (values(ws.iter().product(), 44), ws.to_vec()),
+                    (values(o, 45), vec![o]),
+                ],
+                |t| t[0].conv2d_bias_act(&t[1], &t[2], stride, padding, act),
+            );
+        }
+    }
+}
+
+#[test]
 fn pooling_and_upsampling() {
     let x = || one(distinct(2 * 5 * 5 * 2, 51), &[2, 5, 5, 2]);
     check("max_pool valid", x(), |t| {

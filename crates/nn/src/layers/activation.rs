@@ -1,7 +1,7 @@
 //! Activation functions and the layer that applies one.
 
 use crate::{Mode, Module, Params};
-use tensor::{Backend, Result, Tensor};
+use tensor::{Backend, Result, Tensor, UnaryOp};
 
 /// An activation function, as Keras' `activation=` argument.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -16,6 +16,21 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The activation as a fused op's epilogue (`tensor::Tensor::conv2d_bias_act`):
+    /// `Some(None)` for `Linear`, `Some(Some(op))` where the op's derivative follows
+    /// from its output, `None` where it cannot be fused (softmax, a negative slope).
+    pub fn fused(self) -> Option<Option<UnaryOp>> {
+        let op = match self {
+            Activation::Linear => return Some(None),
+            Activation::Relu => UnaryOp::Relu,
+            Activation::LeakyRelu(a) => UnaryOp::LeakyRelu(a),
+            Activation::Sigmoid => UnaryOp::Sigmoid,
+            Activation::Tanh => UnaryOp::Tanh,
+            Activation::Softmax => return None,
+        };
+        tensor::activation_fuses(op).then_some(Some(op))
+    }
+
     /// Applies the function.
     pub fn apply<B: Backend>(self, x: &Tensor<B>) -> Result<Tensor<B>> {
         match self {

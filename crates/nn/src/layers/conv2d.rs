@@ -222,6 +222,17 @@ crate::impl_params!(Conv2d { kernel, bias });
 
 impl<B: Backend> Module<B> for Conv2d<B> {
     fn forward(&self, x: &Tensor<B>, _mode: Mode) -> Result<Tensor<B>> {
+        // One op when it can be: the bias and activation are applied while the
+        // convolution's output is in cache.
+        if let (Some(b), Some(act)) = (&self.bias, self.activation.fused()) {
+            return x.conv2d_bias_act(
+                &self.kernel.value(),
+                &b.value(),
+                self.stride,
+                self.padding,
+                act,
+            );
+        }
         let mut y = x.conv2d(&self.kernel.value(), self.stride, self.padding)?;
         if let Some(b) = &self.bias {
             y = y.add(&b.value())?;

@@ -1,6 +1,6 @@
 //! The conv family: 2-D convolution forward and its two backwards.
 
-use super::StorageOps;
+use super::{BinaryOp, BroadcastLayout, ElementwiseOps, StorageOps, UnaryOp};
 use crate::Result;
 
 /// Geometry of a 2-D convolution. Input NHWC `[n, h, w, c]`, filter HWIO
@@ -27,7 +27,7 @@ pub struct Conv2dGeom {
 }
 
 /// 2-D convolution, NHWC input and HWIO filter, no bias.
-pub trait ConvOps: StorageOps {
+pub trait ConvOps: StorageOps + ElementwiseOps {
     /// Convolution forward: `x` NHWC, `w` HWIO, no bias.
     fn conv2d(&self, x: &Self::Storage, w: &Self::Storage, g: &Conv2dGeom)
     -> Result<Self::Storage>;
@@ -45,4 +45,32 @@ pub trait ConvOps: StorageOps {
         dy: &Self::Storage,
         g: &Conv2dGeom,
     ) -> Result<Self::Storage>;
+
+    /// `act(conv2d(x, w) + bias)` (no activation when `act` is `None`), `bias` `[o]`
+    /// added to every output pixel: a Conv2d layer's forward pass in one op. By
+    /// default the convolution, the bias add and the activation one after another; a
+    /// backend may apply the bias and the activation while the convolution's output
+    /// is still in its caches (the same operations in the same order, so the same
+    /// bits).
+    fn conv2d_bias_act(
+        &self,
+        x: &Self::Storage,
+        w: &Self::Storage,
+        bias: &Self::Storage,
+        act: Option<UnaryOp>,
+        g: &Conv2dGeom,
+    ) -> Result<Self::Storage> {
+        let y = self.conv2d(x, w, g)?;
+        let rows = g.n * g.out_h * g.out_w;
+        let layout = BroadcastLayout {
+            out_dims: vec![rows, g.o],
+            a_strides: vec![g.o, 1],
+            b_strides: vec![0, 1],
+        };
+        let y = self.binary(BinaryOp::Add, &y, bias, &layout)?;
+        match act {
+            Some(act) => self.unary(act, &y, rows * g.o),
+            None => Ok(y),
+        }
+    }
 }

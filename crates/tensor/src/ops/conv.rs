@@ -1,6 +1,6 @@
 //! 2-D convolution, NHWC input and HWIO filter, with TensorFlow padding.
 
-use crate::{Backend, Conv2dGeom, Error, Result, Shape, Tensor};
+use crate::{Backend, BinaryOp, Conv2dGeom, Error, Result, Shape, Tensor, UnaryOp};
 
 /// TensorFlow padding modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,27 +75,7 @@ impl<B: Backend> Tensor<B> {
     /// Convolution of NHWC `self` `[n, h, w, c]` with an HWIO filter `[kh, kw, c, o]`.
     pub fn conv2d(&self, filter: &Self, stride: (usize, usize), padding: Padding) -> Result<Self> {
         let (x, w) = (self, filter);
-        if x.rank() != 4 || w.rank() != 4 || x.dims()[3] != w.dims()[2] {
-            return Err(Error::shape(
-                "conv2d",
-                &[x.shape(), w.shape()],
-                "need input [n, h, w, c] and filter [kh, kw, c, o] with equal c",
-            ));
-        }
-        let [n, h, wd, c] = [x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]];
-        let [kh, kw, _, o] = [w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]];
-        let Some(geom) = Conv2dGeom::for_input([n, h, wd, c], (kh, kw, o), stride, padding) else {
-            return Err(Error::shape(
-                "conv2d",
-                &[x.shape(), w.shape()],
-                format!("stride {stride:?} and {padding:?} padding leave no output"),
-            ));
-        };
-        let (out_h, out_w) = (geom.out_h, geom.out_w);
-        let out_shape = Shape::checked(vec![n, out_h, out_w, o], "conv2d")?;
-        // The CPU kernels unfold every output pixel's window (im2col): that buffer
-        // must be a possible allocation too.
-        Shape::checked(vec![n, out_h, out_w, kh, kw, c], "conv2d")?;
+        let (geom, out_shape) = conv_geometry("conv2d", x, w, stride, padding)?;
         let storage = self.backend().conv2d(x.storage(), w.storage(), &geom)?;
         let (xc, wc) = (x.clone(), w.clone());
         Ok(Tensor::from_op(
@@ -122,4 +102,136 @@ impl<B: Backend> Tensor<B> {
             },
         ))
     }
+
+    /// `act(conv2d(self, filter) + bias)`, `bias` `[o]`: a Conv2d layer's forward pass
+    /// as one op, so a backend can apply the bias and the activation while the
+    /// convolution's output is still in its caches. `act` is `None` or an activation
+    /// whose derivative follows from its output ([`activation_fuses`]): ReLU, leaky
+    /// ReLU with `alpha >= 0`, sigmoid, tanh. The same values as the three ops one
+    /// after another, gradients included.
+    pub fn conv2d_bias_act(
+        &self,
+        filter: &Self,
+        bias: &Self,
+        stride: (usize, usize),
+        padding: Padding,
+        act: Option<UnaryOp>,
+    ) -> Result<Self> {
+        let (x, w) = (self, filter);
+        let (geom, out_shape) = conv_geometry("conv2d_bias_act", x, w, stride, padding)?;
+        if bias.dims() != [geom.o] {
+            return Err(Error::shape(
+                "conv2d_bias_act",
+                &[w.shape(), bias.shape()],
+                format!("the bias must be [{}], one per output channel", geom.o),
+            ));
+        }
+        if let Some(op) = act.filter(|&op| !activation_fuses(op)) {
+            return Err(Error::argument(
+                "conv2d_bias_act",
+                format!(
+                    "{} cannot be fused (its derivative does not follow from its output)",
+                    op.name()
+                ),
+            ));
+        }
+        let storage =
+            self.backend()
+                .conv2d_bias_act(x.storage(), w.storage(), bias.storage(), act, &geom)?;
+        let (xc, wc, bc) = (x.clone(), w.clone(), bias.clone());
+        Ok(Tensor::from_op(
+            self.backend(),
+            storage,
+            out_shape,
+            "conv2d_bias_act",
+            &[x, w, bias],
+            move |g, out| {
+                let be = g.backend();
+                let g = match act {
+                    Some(op) => activation_grad_from_output(op, out, g)?,
+                    None => g.clone(),
+                };
+                let gx = if xc.is_tracked() {
+                    let s = be.conv2d_backward_input(g.storage(), wc.storage(), &geom)?;
+                    Some(Tensor::from_storage(be, s, xc.shape().clone()))
+                } else {
+                    None
+                };
+                let gw = if wc.is_tracked() {
+                    let s = be.conv2d_backward_filter(xc.storage(), g.storage(), &geom)?;
+                    Some(Tensor::from_storage(be, s, wc.shape().clone()))
+                } else {
+                    None
+                };
+                let gb = if bc.is_tracked() {
+                    Some(g.sum_to_shape(bc.shape())?)
+                } else {
+                    None
+                };
+                Ok(vec![gx, gw, gb])
+            },
+        ))
+    }
+}
+
+/// Whether `op` can be fused into an op's output ([`Tensor::conv2d_bias_act`]): its
+/// derivative must follow from its output alone.
+pub fn activation_fuses(op: UnaryOp) -> bool {
+    match op {
+        UnaryOp::Relu | UnaryOp::Sigmoid | UnaryOp::Tanh => true,
+        // y > 0 exactly where x > 0 only when alpha >= 0.
+        UnaryOp::LeakyRelu(alpha) => alpha >= 0.0,
+        _ => false,
+    }
+}
+
+/// The gradient at the input of a fusable activation ([`activation_fuses`]), from its
+/// output `out` and output gradient `g`: the values its own backward computes from
+/// the input.
+fn activation_grad_from_output<B: Backend>(
+    op: UnaryOp,
+    out: &Tensor<B>,
+    g: &Tensor<B>,
+) -> Result<Tensor<B>> {
+    match op {
+        UnaryOp::Relu => g.binary(out, BinaryOp::ReluGrad),
+        UnaryOp::LeakyRelu(alpha) => g.mul(&out.unary(UnaryOp::LeakyReluSlope(alpha))?),
+        UnaryOp::Sigmoid => g.binary(out, BinaryOp::SigmoidGrad),
+        UnaryOp::Tanh => g.binary(out, BinaryOp::TanhGrad),
+        _ => Err(Error::argument(
+            "conv2d_bias_act",
+            format!("{} cannot be fused", op.name()),
+        )),
+    }
+}
+
+/// The geometry and output shape of `x` convolved with `w`, or an error naming `op`.
+fn conv_geometry<B: Backend>(
+    op: &'static str,
+    x: &Tensor<B>,
+    w: &Tensor<B>,
+    stride: (usize, usize),
+    padding: Padding,
+) -> Result<(Conv2dGeom, Shape)> {
+    if x.rank() != 4 || w.rank() != 4 || x.dims()[3] != w.dims()[2] {
+        return Err(Error::shape(
+            op,
+            &[x.shape(), w.shape()],
+            "need input [n, h, w, c] and filter [kh, kw, c, o] with equal c",
+        ));
+    }
+    let [n, h, wd, c] = [x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]];
+    let [kh, kw, _, o] = [w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]];
+    let Some(geom) = Conv2dGeom::for_input([n, h, wd, c], (kh, kw, o), stride, padding) else {
+        return Err(Error::shape(
+            op,
+            &[x.shape(), w.shape()],
+            format!("stride {stride:?} and {padding:?} padding leave no output"),
+        ));
+    };
+    let out_shape = Shape::checked(vec![n, geom.out_h, geom.out_w, o], op)?;
+    // The CPU kernels unfold every output pixel's window (im2col): that buffer
+    // must be a possible allocation too.
+    Shape::checked(vec![n, geom.out_h, geom.out_w, kh, kw, c], op)?;
+    Ok((geom, out_shape))
 }

@@ -12,5 +12,5 @@ mod reduce;
 mod resize;
 mod softmax;
 
-pub use conv::Padding;
+pub use conv::{Padding, activation_fuses};
 pub use optim::{adam_step, axpby};
