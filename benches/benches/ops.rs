@@ -102,7 +102,7 @@ struct ConvCase {
     padding: Padding,
 }
 
-const CONVS: [ConvCase; 6] = [
+const CONVS: [ConvCase; 9] = [
     ConvCase {
         name: "mnist_cnn_conv1_50x28x28x1_k3x64",
         n: 50,
@@ -123,6 +123,27 @@ const CONVS: [ConvCase; 6] = [
         stride: 1,
         padding: Padding::Same,
     },
+    // The 3x3 SAME convolution of the issue that set the CPU targets (#15).
+    ConvCase {
+        name: "conv_50x28x28x64_k3x128",
+        n: 50,
+        hw: 28,
+        c: 64,
+        o: 128,
+        k: 3,
+        stride: 1,
+        padding: Padding::Same,
+    },
+    ConvCase {
+        name: "cifar10_conv1_32x32x32x3_k3x32",
+        n: 32,
+        hw: 32,
+        c: 3,
+        o: 32,
+        k: 3,
+        stride: 1,
+        padding: Padding::Same,
+    },
     ConvCase {
         name: "cifar10_conv2_32x32x32x32_k3x32_valid",
         n: 32,
@@ -132,6 +153,16 @@ const CONVS: [ConvCase; 6] = [
         k: 3,
         stride: 1,
         padding: Padding::Valid,
+    },
+    ConvCase {
+        name: "cifar10_conv3_32x16x16x32_k3x64",
+        n: 32,
+        hw: 16,
+        c: 32,
+        o: 64,
+        k: 3,
+        stride: 1,
+        padding: Padding::Same,
     },
     ConvCase {
         name: "cifar10_conv4_32x15x15x64_k3x64_valid",

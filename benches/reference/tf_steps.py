@@ -329,7 +329,10 @@ def op_twins():
 CONV_CASES = [
     ("mnist_cnn_conv1_50x28x28x1_k3x64", 50, 28, 1, 64, 3, 1, "SAME"),
     ("mnist_cnn_conv2_50x14x14x64_k3x128", 50, 14, 64, 128, 3, 1, "SAME"),
+    ("conv_50x28x28x64_k3x128", 50, 28, 64, 128, 3, 1, "SAME"),
+    ("cifar10_conv1_32x32x32x3_k3x32", 32, 32, 3, 32, 3, 1, "SAME"),
     ("cifar10_conv2_32x32x32x32_k3x32_valid", 32, 32, 32, 32, 3, 1, "VALID"),
+    ("cifar10_conv3_32x16x16x32_k3x64", 32, 16, 32, 64, 3, 1, "SAME"),
     ("cifar10_conv4_32x15x15x64_k3x64_valid", 32, 15, 64, 64, 3, 1, "VALID"),
     ("acgan_d_conv3_64x14x14x64_k3x128_s2", 64, 14, 64, 128, 3, 2, "SAME"),
     ("acgan_g_conv2_32x28x28x256_k5x128", 32, 28, 256, 128, 5, 1, "SAME"),

@@ -539,10 +539,10 @@ mod tests {
         // tests/conv.rs checks against naive loops; here the canvas path is forced
         // on them and compared.
         for (i, &(n, h, w, c, kh, kw, o, same)) in [
-            (3, 6, 6, 8, 3, 3, 24, true),
-            (2, 9, 7, 9, 3, 3, 20, false),
+            (3, 6, 6, 8, 3, 3, 32, true),
+            (2, 9, 7, 9, 3, 3, 30, false),
             (1, 13, 12, 3, 5, 5, 2, true),
-            (4, 5, 5, 8, 5, 5, 8, true),
+            (4, 5, 5, 8, 5, 5, 12, true),
             (2, 4, 7, 5, 4, 2, 6, false),
         ]
         .iter()
