@@ -3,7 +3,7 @@
 use crate::{Cpu, PAR_CHUNK, PAR_THRESHOLD, check_len, simd};
 use rayon::prelude::*;
 use std::sync::Arc;
-use tensor::{AdamStep, OptimOps, Result};
+use tensor::{AdamStep, OptimOps, Result, RmsPropStep};
 
 /// One Adam step over `len` parameters, in place.
 ///
@@ -55,6 +55,54 @@ fn adam_loop(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: AdamStep
     }
 }
 
+/// One RMSprop step over `len` parameters, in place: the operations of the unfused
+/// tensor ops it replaces (nine passes, each a new buffer), in the same order, so the
+/// same bits (`tests::rmsprop_matches_the_unfused_ops_by_hand`).
+pub(crate) fn rmsprop_step(
+    p: &mut [f32],
+    grad: &[f32],
+    acc: &mut [f32],
+    len: usize,
+    s: RmsPropStep,
+) -> Result<()> {
+    check_len("rmsprop_step", "param", p, len)?;
+    check_len("rmsprop_step", "grad", grad, len)?;
+    check_len("rmsprop_step", "accumulator", acc, len)?;
+    // As `adam_step`: the widest vector unit, no fused multiply-add, the same bits.
+    let update = |p: &mut [f32], a: &mut [f32], g: &[f32]| {
+        simd::dispatch(
+            #[inline(always)]
+            || rmsprop_loop(p, a, g, s),
+        )
+    };
+    let (p, a, g) = (&mut p[..len], &mut acc[..len], &grad[..len]);
+    if len >= PAR_THRESHOLD {
+        p.par_chunks_mut(PAR_CHUNK)
+            .zip(a.par_chunks_mut(PAR_CHUNK))
+            .zip(g.par_chunks(PAR_CHUNK))
+            .for_each(|((p, a), g)| update(p, a, g));
+    } else {
+        update(p, a, g);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn rmsprop_loop(p: &mut [f32], acc: &mut [f32], g: &[f32], s: RmsPropStep) {
+    let keep = 1.0 - s.rho;
+    if s.epsilon_outside_sqrt {
+        for ((p, a), &g) in p.iter_mut().zip(acc.iter_mut()).zip(g) {
+            *a = *a * s.rho + g * g * keep;
+            *p -= g * s.lr / (a.sqrt() + s.epsilon);
+        }
+    } else {
+        for ((p, a), &g) in p.iter_mut().zip(acc.iter_mut()).zip(g) {
+            *a = *a * s.rho + g * g * keep;
+            *p -= g * s.lr / (*a + s.epsilon).sqrt();
+        }
+    }
+}
+
 /// `y = a * y + b * x` over `len` elements, in place.
 pub(crate) fn axpby(y: &mut [f32], a: f32, x: &[f32], b: f32, len: usize) -> Result<()> {
     check_len("axpby", "y", y, len)?;
@@ -91,6 +139,24 @@ impl OptimOps for Cpu {
             grad,
             Arc::make_mut(m).as_mut_slice(),
             Arc::make_mut(v).as_mut_slice(),
+            len,
+            step,
+        )
+    }
+
+    fn rmsprop_step(
+        &self,
+        param: &mut Self::Storage,
+        grad: &Self::Storage,
+        acc: &mut Self::Storage,
+        len: usize,
+        step: RmsPropStep,
+    ) -> Result<()> {
+        // Clone-on-write: in place when this is the only handle to each buffer.
+        rmsprop_step(
+            Arc::make_mut(param).as_mut_slice(),
+            grad,
+            Arc::make_mut(acc).as_mut_slice(),
             len,
             step,
         )
@@ -142,6 +208,52 @@ mod tests {
         let v1 = 0.999f64 * 0.01 + 0.001 * 0.01 * 0.01;
         let p1 = 0.01 - 1e-3 * m1 / (v1.sqrt() + 1e-7);
         assert!((pw[0] as f64 - p1).abs() < 1e-7, "{} vs {p1}", pw[0]);
+    }
+
+    #[test]
+    fn rmsprop_matches_the_unfused_ops_by_hand() {
+        // Above the threading threshold with an odd tail; element by element, the
+        // scalar operations of the tensor ops RmsProp ran before (a * rho + (g * g) *
+        // (1 - rho); p - (g * lr) / denominator), bit for bit, both epsilon placements.
+        let len = PAR_THRESHOLD + 13;
+        let wave = |i: usize, f: f32| ((i as f32 * f).sin() * 0.7) + 0.01;
+        let g: Vec<f32> = (0..len).map(|i| wave(i, 0.37)).collect();
+        let p0: Vec<f32> = (0..len).map(|i| wave(i, 1.3)).collect();
+        let a0: Vec<f32> = (0..len).map(|i| wave(i, 0.53).abs()).collect();
+        for outside in [false, true] {
+            let s = RmsPropStep {
+                lr: 1e-3,
+                rho: 0.9,
+                epsilon: 1e-7,
+                epsilon_outside_sqrt: outside,
+            };
+            let (mut p, mut a) = (p0.clone(), a0.clone());
+            rmsprop_step(&mut p, &g, &mut a, len, s).unwrap();
+            for i in 0..len {
+                let want_a = a0[i] * 0.9 + (g[i] * g[i]) * (1.0 - 0.9f32);
+                let denom = if outside {
+                    want_a.sqrt() + 1e-7
+                } else {
+                    (want_a + 1e-7).sqrt()
+                };
+                let want_p = p0[i] - (g[i] * 1e-3) / denom;
+                assert_eq!(a[i].to_bits(), want_a.to_bits(), "acc {i}");
+                assert_eq!(p[i].to_bits(), want_p.to_bits(), "param {i}");
+            }
+        }
+        // Element 0 in f64: g = p = a = 0.01 (sin 0 = 0).
+        let a1 = 0.9f64 * 0.01 + 0.1 * 0.01 * 0.01;
+        let p1 = 0.01 - 0.01 * 1e-3 / (a1 + 1e-7).sqrt();
+        let (mut p, mut a) = (p0.clone(), a0.clone());
+        let s = RmsPropStep {
+            lr: 1e-3,
+            rho: 0.9,
+            epsilon: 1e-7,
+            epsilon_outside_sqrt: false,
+        };
+        rmsprop_step(&mut p, &g, &mut a, len, s).unwrap();
+        assert!((p[0] as f64 - p1).abs() < 1e-8, "{} vs {p1}", p[0]);
+        assert!(rmsprop_step(&mut p, &g[..3], &mut a, len, s).is_err());
     }
 
     #[test]

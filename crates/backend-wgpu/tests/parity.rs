@@ -9,7 +9,7 @@ use common::*;
 use tensor::backend::ops::*;
 use tensor::{
     AdamStep, BinaryOp, BroadcastLayout, Conv2dGeom, Distribution, MatmulDims, Pool2dGeom,
-    ReduceOp, Shape, StridedLayout, UnaryOp,
+    ReduceOp, RmsPropStep, Shape, StridedLayout, UnaryOp,
 };
 
 /// Runs `$body` (which must evaluate to a `Vec<f32>`) once with `$b` bound to the
@@ -967,6 +967,52 @@ fn adam_step_matches() {
             out
         });
     }
+}
+
+#[test]
+fn rmsprop_step_matches() {
+    for outside in [false, true] {
+        let step = RmsPropStep {
+            lr: 0.01,
+            rho: 0.9,
+            epsilon: 1e-7,
+            epsilon_outside_sqrt: outside,
+        };
+        for n in [1usize, 300, 70_001] {
+            parity!(format!("rmsprop {n} {outside}"), assert_close, |b| {
+                let mut p = up(b, &data(n, 44, -1.0, 1.0));
+                let g = up(b, &data(n, 45, -1.0, 1.0));
+                let mut a = up(b, &data(n, 46, 0.0, 0.01));
+                // Two steps, so the second reads what the first wrote in place.
+                for _ in 0..2 {
+                    b.rmsprop_step(&mut p, &g, &mut a, n, step).unwrap();
+                }
+                let mut out = down(b, &p, n);
+                out.extend(down(b, &a, n));
+                out
+            });
+        }
+    }
+    // A shared parameter is copied before the write (clone-on-write).
+    let Some(gpu) = gpu() else { return };
+    let original = up(gpu, &[1.0, 2.0]);
+    let (mut p, mut a) = (original.clone(), up(gpu, &[0.0, 0.0]));
+    let step = RmsPropStep {
+        lr: 0.1,
+        rho: 0.75,
+        epsilon: 0.0,
+        epsilon_outside_sqrt: false,
+    };
+    gpu.rmsprop_step(&mut p, &up(gpu, &[2.0, -4.0]), &mut a, 2, step)
+        .unwrap();
+    // By hand: a = 0.25 g^2 = 1, 4; p - 0.1 g / sqrt(a) = 1 - 0.2, 2 + 0.2.
+    assert_eq!(down(gpu, &a, 2), [1.0, 4.0]);
+    let got = down(gpu, &p, 2);
+    assert!(
+        (got[0] - 0.8).abs() < 1e-6 && (got[1] - 2.2).abs() < 1e-6,
+        "{got:?}"
+    );
+    assert_eq!(down(gpu, &original, 2), [1.0, 2.0]);
 }
 
 #[test]

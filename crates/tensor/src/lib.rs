@@ -41,10 +41,10 @@ pub use autograd::{Gradients, is_grad_enabled, no_grad};
 pub use backend::{
     AdamStep, Backend, BinaryOp, BroadcastLayout, Conv2dGeom, ConvOps, Distribution,
     ElementwiseOps, GatherOps, LayoutOps, LstmOps, MatmulDims, MatmulOps, OptimOps, Pool2dGeom,
-    PoolOps, RandomOps, ReduceOp, ReduceOps, ResizeOps, SoftmaxOps, StorageOps, StridedLayout,
-    UnaryOp,
+    PoolOps, RandomOps, ReduceOp, ReduceOps, ResizeOps, RmsPropStep, SoftmaxOps, StorageOps,
+    StridedLayout, UnaryOp,
 };
 pub use error::{Error, Result};
-pub use ops::{Padding, activation_fuses, adam_step, axpby};
+pub use ops::{Padding, activation_fuses, adam_step, axpby, rmsprop_step};
 pub use shape::{MAX_ELEMENTS, Shape};
 pub use tensor::{Tensor, TensorId};

@@ -1,9 +1,10 @@
-//! In-place optimizer updates (`shaders/optim.wgsl`): the fused Adam step and `axpby`.
+//! In-place optimizer updates (`shaders/optim.wgsl`): the fused Adam and RMSprop
+//! steps and `axpby`.
 
 use crate::buffer_pool::WgpuStorage;
 use crate::context::Wgpu;
 use crate::pipeline::{Access::*, COMMON_WGSL, Kernel, Shader};
-use tensor::{AdamStep, OptimOps, Result};
+use tensor::{AdamStep, OptimOps, Result, RmsPropStep};
 
 static SHADER: Shader = Shader {
     name: "optim",
@@ -14,6 +15,12 @@ static ADAM: Kernel = Kernel {
     shader: &SHADER,
     entry: "adam_step",
     storage: &[ReadWrite, Read, ReadWrite, ReadWrite],
+};
+
+static RMSPROP: Kernel = Kernel {
+    shader: &SHADER,
+    entry: "rmsprop_step",
+    storage: &[ReadWrite, Read, ReadWrite],
 };
 
 static AXPBY: Kernel = Kernel {
@@ -37,6 +44,16 @@ params! {
         beta1: f32,
         beta2: f32,
         epsilon: f32,
+    }
+}
+
+params! {
+    struct RmsPropParams {
+        len: u32,
+        lr: f32,
+        rho: f32,
+        epsilon: f32,
+        epsilon_outside_sqrt: u32,
     }
 }
 
@@ -65,6 +82,28 @@ impl OptimOps for Wgpu {
         self.launch(&ADAM, &[], &params, &[param, grad, m, v], self.grid(len)?)
     }
 
+    /// Updates `param` and `acc` in place (clone-on-write as `adam_step`).
+    fn rmsprop_step(
+        &self,
+        param: &mut WgpuStorage,
+        grad: &WgpuStorage,
+        acc: &mut WgpuStorage,
+        len: usize,
+        step: RmsPropStep,
+    ) -> Result<()> {
+        for s in [&mut *param, &mut *acc] {
+            self.make_unique("rmsprop_step", s)?;
+        }
+        let params = RmsPropParams {
+            len: len as u32,
+            lr: step.lr,
+            rho: step.rho,
+            epsilon: step.epsilon,
+            epsilon_outside_sqrt: step.epsilon_outside_sqrt as u32,
+        };
+        self.launch(&RMSPROP, &[], &params, &[param, grad, acc], self.grid(len)?)
+    }
+
     /// `y = a * y + b * x` in place; a shared `y` is copied first (clone-on-write).
     fn axpby(
         &self,
@@ -90,5 +129,6 @@ mod params_layout {
     fn params_structs_match_their_wgsl_declarations() {
         crate::ops::params::check_against_wgsl::<super::AxpbyParams>(&super::SHADER);
         crate::ops::params::check_against_wgsl::<super::AdamParams>(&super::SHADER);
+        crate::ops::params::check_against_wgsl::<super::RmsPropParams>(&super::SHADER);
     }
 }

@@ -3,7 +3,7 @@
 use super::{Optimizer, decayed_lr, load_slot_state, slot, slot_state, updatable};
 use crate::NamedParam;
 use std::collections::HashMap;
-use tensor::{Backend, Gradients, Result, Tensor, no_grad};
+use tensor::{Backend, Gradients, Result, RmsPropStep, Tensor, rmsprop_step};
 
 /// Keras 3 `RMSprop`: defaults lr 0.001, rho 0.9, epsilon 1e-7, decay 0 (and
 /// Keras 3's momentum 0, centered false, which is the only variant implemented).
@@ -92,25 +92,25 @@ impl<B: Backend> RmsProp<B> {
 
 impl<B: Backend> Optimizer<B> for RmsProp<B> {
     fn step(&mut self, params: &[NamedParam<B>], grads: &Gradients<B>) -> Result<()> {
-        let lr = decayed_lr(self.lr, self.decay, self.t);
-        let rho = self.rho;
-        no_grad(|| -> Result<()> {
-            for ((name, param), g) in updatable("RMSprop", params, grads, self.allow_missing)? {
+        let step = RmsPropStep {
+            lr: decayed_lr(self.lr, self.decay, self.t),
+            rho: self.rho,
+            epsilon: self.epsilon,
+            epsilon_outside_sqrt: self.epsilon_outside_sqrt,
+        };
+        for ((name, param), g) in updatable("RMSprop", params, grads, self.allow_missing)? {
+            let mut acc = {
                 let p = param.value();
                 self.backend.get_or_insert_with(|| p.backend().clone());
-                let a = slot("RMSprop", &self.accumulators, name, &p)?
-                    .mul_scalar(rho)?
-                    .add(&g.square()?.mul_scalar(1.0 - rho)?)?;
-                let denom = if self.epsilon_outside_sqrt {
-                    a.sqrt()?.add_scalar(self.epsilon)?
-                } else {
-                    a.add_scalar(self.epsilon)?.sqrt()?
-                };
-                param.set(p.sub(&g.mul_scalar(lr)?.div(&denom)?)?);
-                self.accumulators.insert(name.clone(), a);
-            }
-            Ok(())
-        })?;
+                slot("RMSprop", &self.accumulators, name, &p)?
+            };
+            // The map's handle goes, so the fused step updates the accumulator in place
+            // (and the parameter too, once the graph that used it has been dropped).
+            self.accumulators.remove(name);
+            let updated = param.update(|p| rmsprop_step(p, g, &mut acc, step));
+            self.accumulators.insert(name.clone(), acc);
+            updated?;
+        }
         self.t += 1;
         Ok(())
     }

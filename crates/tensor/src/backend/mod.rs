@@ -60,7 +60,7 @@ pub use gather::GatherOps;
 pub use layout::{LayoutOps, StridedLayout};
 pub use lstm::LstmOps;
 pub use matmul::{MatmulDims, MatmulOps};
-pub use optim::{AdamStep, OptimOps};
+pub use optim::{AdamStep, OptimOps, RmsPropStep};
 pub use pool::{
     Pool2dGeom, PoolOps, upsample_nearest2d_backward_by_reduce, upsample_nearest2d_by_copy,
 };

@@ -16,6 +16,18 @@ pub struct AdamStep {
     pub epsilon: f32,
 }
 
+/// Hyper-parameters of one fused RMSprop step (Keras semantics).
+///
+/// `a = a rho + g^2 (1 - rho)`, `p = p - g lr / sqrt(a + epsilon)`, or with
+/// `epsilon_outside_sqrt` (Keras 2) `p = p - g lr / (sqrt(a) + epsilon)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RmsPropStep {
+    pub lr: f32,
+    pub rho: f32,
+    pub epsilon: f32,
+    pub epsilon_outside_sqrt: bool,
+}
+
 /// In-place optimizer updates.
 pub trait OptimOps: StorageOps {
     /// One fused Adam step, updating `param`, `m` and `v` in place.
@@ -31,6 +43,17 @@ pub trait OptimOps: StorageOps {
         v: &mut Self::Storage,
         len: usize,
         step: AdamStep,
+    ) -> Result<()>;
+
+    /// One fused RMSprop step, updating `param` and the accumulator `acc` in place
+    /// (clone-on-write as `adam_step`).
+    fn rmsprop_step(
+        &self,
+        param: &mut Self::Storage,
+        grad: &Self::Storage,
+        acc: &mut Self::Storage,
+        len: usize,
+        step: RmsPropStep,
     ) -> Result<()>;
 
     /// `y = a * y + b * x` over the first `len` elements, in place (clone-on-write as

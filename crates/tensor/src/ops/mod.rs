@@ -13,4 +13,4 @@ mod resize;
 mod softmax;
 
 pub use conv::{Padding, activation_fuses};
-pub use optim::{adam_step, axpby};
+pub use optim::{adam_step, axpby, rmsprop_step};

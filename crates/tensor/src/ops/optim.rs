@@ -1,6 +1,6 @@
 //! Fused optimizer updates on raw tensors (no autograd).
 
-use crate::{AdamStep, Backend, Error, Result, Tensor};
+use crate::{AdamStep, Backend, Error, Result, RmsPropStep, Tensor};
 
 /// One fused Adam step, updating `param`, `m` and `v` in place.
 ///
@@ -29,6 +29,32 @@ pub fn adam_step<B: Backend>(
         grad.storage(),
         m.storage_mut(),
         v.storage_mut(),
+        len,
+        step,
+    )
+}
+
+/// One fused RMSprop step, updating `param` and its accumulator `acc` in place
+/// (clone-on-write as [`adam_step`]).
+pub fn rmsprop_step<B: Backend>(
+    param: &mut Tensor<B>,
+    grad: &Tensor<B>,
+    acc: &mut Tensor<B>,
+    step: RmsPropStep,
+) -> Result<()> {
+    if grad.shape() != param.shape() || acc.shape() != param.shape() {
+        return Err(Error::shape(
+            "rmsprop_step",
+            &[param.shape(), grad.shape(), acc.shape()],
+            "parameter, gradient and accumulator must have one shape",
+        ));
+    }
+    let be = param.backend().clone();
+    let len = param.numel();
+    be.rmsprop_step(
+        param.storage_mut(),
+        grad.storage(),
+        acc.storage_mut(),
         len,
         step,
     )
