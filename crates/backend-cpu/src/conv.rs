@@ -263,8 +263,7 @@ fn conv2d_then(x: &[f32], w: &[f32], g: &Conv2dGeom, epilogue: Epilogue) -> Resu
             par,
         )?;
         let pixels_per_task = (crate::PAR_CHUNK / g.o).max(1);
-        out.par_chunks_mut(pixels_per_task * g.o)
-            .for_each(|block| epilogue(block));
+        out.par_chunks_mut(pixels_per_task * g.o).for_each(epilogue);
         return Ok(out);
     }
     let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;

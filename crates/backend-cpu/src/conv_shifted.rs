@@ -213,7 +213,9 @@ impl Plan {
         for (i, dst) in out.chunks_exact_mut(row).enumerate() {
             let (img, oy) = (i / self.out_h, i % self.out_h);
             let p = img * self.canvas() + oy * wp;
-            dst.write_copy_of_slice(&ext[p * o..p * o + row]);
+            for (d, &v) in dst.iter_mut().zip(&ext[p * o..p * o + row]) {
+                d.write(v);
+            }
         }
     }
 
