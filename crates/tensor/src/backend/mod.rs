@@ -20,13 +20,13 @@
 //! | reduce | [`ReduceOps`] | `reduce`, `argmax` |
 //! | softmax | [`SoftmaxOps`] | `softmax` (and log-softmax) |
 //! | matmul | [`MatmulOps`] | `matmul` |
-//! | conv | [`ConvOps`] | `conv2d` and its two backwards |
+//! | conv | [`ConvOps`] | `conv2d` and its two backwards; `conv2d_bias_act` (default: conv, add, activation) |
 //! | pool | [`PoolOps`] | max / average pooling and nearest upsampling, with backwards |
 //! | resize | [`ResizeOps`] | bilinear resizing (TensorFlow semantics) and its backward |
 //! | gather | [`GatherOps`] | `index_select`, `index_add` |
 //! | lstm | [`LstmOps`] | `lstm_gates` and its backward |
 //! | random | [`RandomOps`] | `random` |
-//! | optim | [`OptimOps`] | `adam_step`, `axpby` |
+//! | optim | [`OptimOps`] | `adam_step`, `rmsprop_step`, `axpby` |
 //!
 //! [`Backend`] is their sum, implemented automatically for every type that
 //! implements all of them. A family may give an op a default body composed of
