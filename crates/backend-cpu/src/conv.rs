@@ -9,10 +9,13 @@
 //! block from touching another block's pixels.
 
 use crate::conv_shifted::Epilogue;
-use crate::matmul::{GEMM_PAR_WORK, MatRef, gemm_into, gemm_new, parallelism_for};
+use crate::matmul::{
+    GEMM_PAR_WORK, MatRef, gemm_into, gemm_into_uninit, gemm_new, parallelism_for,
+};
 use crate::{Cpu, check_len};
 use gemm::Parallelism;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use tensor::backend::UnaryKernel;
 use tensor::{Conv2dGeom, ConvOps, Result, UnaryOp};
@@ -74,12 +77,12 @@ impl Blocks {
     /// Runs `f(first_image, block_of_out, may_thread_gemm, scratch)` over the blocks
     /// of `out`, which holds `per_image` elements per image. Each task reuses one
     /// scratch buffer for all its blocks.
-    fn for_each<F>(&self, out: &mut [f32], per_image: usize, f: F)
+    fn for_each<T: Send, F>(&self, out: &mut [T], per_image: usize, f: F)
     where
-        F: Fn(usize, &mut [f32], bool, &mut Vec<f32>) + Sync,
+        F: Fn(usize, &mut [T], bool, &mut Vec<f32>) + Sync,
     {
         let block_len = self.images_per_block * per_image;
-        let run = |t: usize, mut rest: &mut [f32], may_thread: bool| {
+        let run = |t: usize, mut rest: &mut [T], may_thread: bool| {
             crate::alloc::with_kept(&COLS, |scratch| {
                 for b in self.task_blocks(t) {
                     let take = block_len.min(rest.len());
@@ -266,30 +269,24 @@ fn conv2d_then(x: &[f32], w: &[f32], g: &Conv2dGeom, epilogue: Epilogue) -> Resu
         out.par_chunks_mut(pixels_per_task * g.o).for_each(epilogue);
         return Ok(out);
     }
-    let mut out = crate::alloc::zeros("conv2d", g.n * rows_per_image * g.o)?;
-    Blocks::new(g).for_each(
-        &mut out,
-        rows_per_image * g.o,
-        |first, out_block, may_thread, cols| {
-            let images = out_block.len() / (rows_per_image * g.o);
+    let per_image = rows_per_image * g.o;
+    let fill = |out: &mut [MaybeUninit<f32>]| {
+        Blocks::new(g).for_each(out, per_image, |first, out_block, may_thread, cols| {
+            let images = out_block.len() / per_image;
             let rows = images * rows_per_image;
             cols.resize(rows * kdim, 0.0);
             im2col(x, g, first, images, cols);
             let par = gemm_parallelism(may_thread, rows, g.o, kdim);
-            gemm_into(
-                out_block,
-                rows,
-                g.o,
-                kdim,
-                MatRef::row_major(cols, kdim, false),
-                filter,
-                false,
-                par,
-            );
-            epilogue(out_block);
-        },
-    );
-    Ok(out)
+            let lhs = MatRef::row_major(cols, kdim, false);
+            gemm_into_uninit(out_block, rows, g.o, kdim, lhs, filter, par);
+            // SAFETY: the GEMM wrote all `rows * o` elements of the block.
+            let block = unsafe { &mut *(out_block as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            epilogue(block);
+        })
+    };
+    // SAFETY: the blocks cover the output (whole images each, the last one shorter)
+    // and the GEMM of each writes every element of its block.
+    unsafe { crate::alloc::written("conv2d", g.n * per_image, fill) }
 }
 
 pub(crate) fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {

@@ -98,6 +98,34 @@ pub(crate) fn gemm_into(
     unsafe { gemm_to_ptr(dst.as_mut_ptr(), m, n, k, lhs, rhs, accumulate, parallelism) }
 }
 
+/// `dst (m x n, row-major) = lhs (m x k) @ rhs (k x n)` into memory that need not be
+/// initialised: every element is written, none is read (as `gemm_new`).
+pub(crate) fn gemm_into_uninit(
+    dst: &mut [std::mem::MaybeUninit<f32>],
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    parallelism: Parallelism,
+) {
+    assert!(dst.len() >= m * n, "gemm_into_uninit: dst too short");
+    // SAFETY: `dst` is an exclusive borrow of at least m * n elements; without
+    // `accumulate` they are only written (see `gemm_new`).
+    unsafe {
+        gemm_to_ptr(
+            dst.as_mut_ptr().cast(),
+            m,
+            n,
+            k,
+            lhs,
+            rhs,
+            false,
+            parallelism,
+        )
+    }
+}
+
 /// `lhs (m x k) @ rhs (k x n)` into a new row-major vector, written straight into
 /// fresh memory (no zero-fill first: the product overwrites every element).
 pub(crate) fn gemm_new(
