@@ -84,22 +84,7 @@ impl<B: Backend> Tensor<B> {
             out_shape,
             "conv2d",
             &[x, w],
-            move |g, _| {
-                let be = g.backend();
-                let gx = if xc.is_tracked() {
-                    let s = be.conv2d_backward_input(g.storage(), wc.storage(), &geom)?;
-                    Some(Tensor::from_storage(be, s, xc.shape().clone()))
-                } else {
-                    None
-                };
-                let gw = if wc.is_tracked() {
-                    let s = be.conv2d_backward_filter(xc.storage(), g.storage(), &geom)?;
-                    Some(Tensor::from_storage(be, s, wc.shape().clone()))
-                } else {
-                    None
-                };
-                Ok(vec![gx, gw])
-            },
+            move |g, _| conv_grads(g, &xc, &wc, &geom),
         ))
     }
 
@@ -146,32 +131,45 @@ impl<B: Backend> Tensor<B> {
             "conv2d_bias_act",
             &[x, w, bias],
             move |g, out| {
-                let be = g.backend();
                 let g = match act {
                     Some(op) => activation_grad_from_output(op, out, g)?,
                     None => g.clone(),
                 };
-                let gx = if xc.is_tracked() {
-                    let s = be.conv2d_backward_input(g.storage(), wc.storage(), &geom)?;
-                    Some(Tensor::from_storage(be, s, xc.shape().clone()))
-                } else {
-                    None
-                };
-                let gw = if wc.is_tracked() {
-                    let s = be.conv2d_backward_filter(xc.storage(), g.storage(), &geom)?;
-                    Some(Tensor::from_storage(be, s, wc.shape().clone()))
-                } else {
-                    None
-                };
+                let mut grads = conv_grads(&g, &xc, &wc, &geom)?;
                 let gb = if bc.is_tracked() {
                     Some(g.sum_to_shape(bc.shape())?)
                 } else {
                     None
                 };
-                Ok(vec![gx, gw, gb])
+                grads.push(gb);
+                Ok(grads)
             },
         ))
     }
+}
+
+/// The gradients of a convolution's input `x` and filter `w`, in that order (each
+/// where tracked), given the output gradient `g`.
+fn conv_grads<B: Backend>(
+    g: &Tensor<B>,
+    x: &Tensor<B>,
+    w: &Tensor<B>,
+    geom: &Conv2dGeom,
+) -> Result<Vec<Option<Tensor<B>>>> {
+    let be = g.backend();
+    let gx = if x.is_tracked() {
+        let s = be.conv2d_backward_input(g.storage(), w.storage(), geom)?;
+        Some(Tensor::from_storage(be, s, x.shape().clone()))
+    } else {
+        None
+    };
+    let gw = if w.is_tracked() {
+        let s = be.conv2d_backward_filter(x.storage(), g.storage(), geom)?;
+        Some(Tensor::from_storage(be, s, w.shape().clone()))
+    } else {
+        None
+    };
+    Ok(vec![gx, gw])
 }
 
 /// Whether `op` can be fused into an op's output ([`Tensor::conv2d_bias_act`]): its
