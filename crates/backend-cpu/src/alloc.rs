@@ -73,6 +73,16 @@ pub(crate) unsafe fn written(
     Ok(out)
 }
 
+/// `block` as the initialised values it now holds.
+///
+/// # Safety
+/// Every element of `block` must have been written.
+pub(crate) unsafe fn assume_written(block: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`, and every element is
+    // initialised (the caller's contract).
+    unsafe { &mut *(block as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
 /// Runs `f` on a scratch vector this thread keeps in `slot` between calls (handed out
 /// with whatever length and contents it was left with), so a large scratch buffer's
 /// pages are not faulted in afresh on every call. A nested call on the same slot gets

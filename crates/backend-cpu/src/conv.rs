@@ -280,7 +280,7 @@ fn conv2d_then(x: &[f32], w: &[f32], g: &Conv2dGeom, epilogue: Epilogue) -> Resu
             let lhs = MatRef::row_major(cols, kdim, false);
             gemm_into_uninit(out_block, rows, g.o, kdim, lhs, filter, par);
             // SAFETY: the GEMM wrote all `rows * o` elements of the block.
-            let block = unsafe { &mut *(out_block as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            let block = unsafe { crate::alloc::assume_written(out_block) };
             epilogue(block);
         })
     };

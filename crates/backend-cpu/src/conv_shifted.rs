@@ -194,8 +194,7 @@ impl Plan {
                         }
                         self.keep_real_pixels(ext, out_block);
                         // SAFETY: `keep_real_pixels` wrote every element of the block.
-                        let block =
-                            unsafe { &mut *(out_block as *mut [MaybeUninit<f32>] as *mut [f32]) };
+                        let block = unsafe { crate::alloc::assume_written(out_block) };
                         epilogue(block);
                         first += count;
                     }

@@ -99,7 +99,7 @@ pub(crate) fn gemm_into(
 }
 
 /// `dst (m x n, row-major) = lhs (m x k) @ rhs (k x n)` into memory that need not be
-/// initialised: every element is written, none is read (as `gemm_new`).
+/// initialised: every element is written, none is read.
 pub(crate) fn gemm_into_uninit(
     dst: &mut [std::mem::MaybeUninit<f32>],
     m: usize,
@@ -110,20 +110,15 @@ pub(crate) fn gemm_into_uninit(
     parallelism: Parallelism,
 ) {
     assert!(dst.len() >= m * n, "gemm_into_uninit: dst too short");
-    // SAFETY: `dst` is an exclusive borrow of at least m * n elements; without
-    // `accumulate` they are only written (see `gemm_new`).
-    unsafe {
-        gemm_to_ptr(
-            dst.as_mut_ptr().cast(),
-            m,
-            n,
-            k,
-            lhs,
-            rhs,
-            false,
-            parallelism,
-        )
-    }
+    let dst = dst.as_mut_ptr().cast();
+    // SAFETY: `dst` is an exclusive borrow of at least m * n elements. Without
+    // `accumulate` every one of them is written (k = 0 included) and none is read:
+    // `gemm::gemm` with `read_dst = false` overwrites `dst` without reading it (checked
+    // in gemm-common 0.19's kernels; the Apple AMX path behind gemm's off-by-default
+    // `experimental-apple-amx` feature would not be, so keep it off), and `thin_gemm`
+    // writes its transposed tiles through raw pointers, never through a reference to
+    // the uninitialised memory.
+    unsafe { gemm_to_ptr(dst, m, n, k, lhs, rhs, false, parallelism) }
 }
 
 /// `lhs (m x k) @ rhs (k x n)` into a new row-major vector, written straight into
@@ -136,19 +131,12 @@ pub(crate) fn gemm_new(
     rhs: MatRef<'_>,
     parallelism: Parallelism,
 ) -> Result<Vec<f32>> {
-    let mut out = crate::alloc::with_capacity("matmul", m * n)?;
-    // SAFETY: the capacity holds m * n elements; without `accumulate` every one of them
-    // is written (k = 0 included) and none is read, so all are initialised before
-    // `set_len`. `gemm::gemm` with `read_dst = false` overwrites `dst` without reading
-    // it (checked in gemm-common 0.19's kernels; the Apple AMX path behind gemm's
-    // off-by-default `experimental-apple-amx` feature would not be, so keep it off), and
-    // `thin_gemm` writes its transposed tiles through raw pointers, never through a
-    // reference to the uninitialised memory.
+    // SAFETY: `gemm_into_uninit` writes every one of the m * n elements.
     unsafe {
-        gemm_to_ptr(out.as_mut_ptr(), m, n, k, lhs, rhs, false, parallelism);
-        out.set_len(m * n);
+        crate::alloc::written("matmul", m * n, |out| {
+            gemm_into_uninit(out, m, n, k, lhs, rhs, parallelism)
+        })
     }
-    Ok(out)
 }
 
 /// The product into `dst`, checked against the operands' slices.
