@@ -48,30 +48,30 @@ const BLOCK_BUDGET: usize = 1 << 20;
 /// pixel at canvas position `(top, left)` (negative: the rows or columns before it are
 /// never read and are left out), `kh x kw` taps, `out_h x out_w x o` outputs.
 #[derive(Clone, Copy, Debug)]
-struct Plan {
-    n: usize,
-    h: usize,
-    w: usize,
-    c: usize,
-    top: isize,
-    left: isize,
-    kh: usize,
-    kw: usize,
-    out_h: usize,
-    out_w: usize,
-    o: usize,
+pub(crate) struct Plan {
+    pub(crate) n: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) c: usize,
+    pub(crate) top: isize,
+    pub(crate) left: isize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) out_h: usize,
+    pub(crate) out_w: usize,
+    pub(crate) o: usize,
 }
 
 impl Plan {
-    fn hp(&self) -> usize {
+    pub(crate) fn hp(&self) -> usize {
         self.out_h + self.kh - 1
     }
 
-    fn wp(&self) -> usize {
+    pub(crate) fn wp(&self) -> usize {
         self.out_w + self.kw - 1
     }
 
-    fn canvas(&self) -> usize {
+    pub(crate) fn canvas(&self) -> usize {
         self.hp() * self.wp()
     }
 
@@ -98,7 +98,7 @@ impl Plan {
 
     /// Contiguous image ranges, one per task: two or more when the work pays for
     /// threads (each GEMM then runs on one thread), else one whose GEMMs may thread.
-    fn tasks(&self) -> Vec<std::ops::Range<usize>> {
+    pub(crate) fn tasks(&self) -> Vec<std::ops::Range<usize>> {
         let threads = rayon::current_num_threads();
         let work = self.n * self.canvas() * self.kh * self.kw * self.c * self.o;
         let tasks = if threads > 1 && self.n > 1 && work >= GEMM_PAR_WORK {
@@ -114,7 +114,7 @@ impl Plan {
     /// Writes images `first .. first + count` of `x` into the stacked canvases `xp`,
     /// padding zeros included: `xp` may hold anything before (a kept scratch buffer is
     /// not zeroed first, and a VALID convolution's canvas has no padding at all).
-    fn fill_canvases(&self, x: &[f32], first: usize, count: usize, xp: &mut [f32]) {
+    pub(crate) fn fill_canvases(&self, x: &[f32], first: usize, count: usize, xp: &mut [f32]) {
         let (wp, c) = (self.wp(), self.c);
         let ix0 = (-self.left).max(0) as usize;
         let ix1 = (wp as isize - self.left).clamp(0, self.w as isize) as usize;
@@ -312,7 +312,7 @@ fn with_scratch<R>(
 }
 
 /// The forward correlation of a stride-1 geometry, worth it or not.
-fn forward_plan(g: &Conv2dGeom) -> Option<Plan> {
+pub(crate) fn forward_plan(g: &Conv2dGeom) -> Option<Plan> {
     (g.stride_h == 1 && g.stride_w == 1).then_some(Plan {
         n: g.n,
         h: g.h,
@@ -329,7 +329,7 @@ fn forward_plan(g: &Conv2dGeom) -> Option<Plan> {
 }
 
 /// The correlation of `dy` with the flipped filter that gives `dx`.
-fn backward_input_plan(g: &Conv2dGeom) -> Plan {
+pub(crate) fn backward_input_plan(g: &Conv2dGeom) -> Plan {
     Plan {
         n: g.n,
         h: g.out_h,
@@ -347,7 +347,7 @@ fn backward_input_plan(g: &Conv2dGeom) -> Plan {
 
 /// `w` `[kh, kw, c, o]` flipped in both axes with its channels swapped:
 /// `flipped[a][b][co][ci] = w[kh-1-a][kw-1-b][ci][co]`.
-fn flip_filter(w: &[f32], g: &Conv2dGeom) -> Vec<f32> {
+pub(crate) fn flip_filter(w: &[f32], g: &Conv2dGeom) -> Vec<f32> {
     let (kh, kw, c, o) = (g.kh, g.kw, g.c, g.o);
     let mut flipped = vec![0.0; w.len()];
     for a in 0..kh {

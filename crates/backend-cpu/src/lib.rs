@@ -26,6 +26,7 @@
 
 mod alloc;
 mod conv;
+mod conv_direct;
 mod conv_shifted;
 mod elementwise;
 mod gather;

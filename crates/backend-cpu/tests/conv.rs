@@ -274,6 +274,22 @@ fn stride_1_with_enough_channels_skips_im2col() {
 }
 
 #[test]
+fn register_tiled_kernel_edges() {
+    // On an AVX-512 CPU these take the register-tiled kernel (elsewhere the canvas
+    // path): output channels that leave a partial last panel of 32 (8, 16, 17, 33, 40),
+    // rows wider than one tile of 14 pixels and cut unevenly (15, 29, 31), a window
+    // row of `kw * c` values cut unevenly into filter-gradient tiles (5 * 9 = 45),
+    // rectangular kernels, VALID and SAME, an even kernel's uneven padding.
+    check(geom(2, 6, 15, 8, 3, 3, 17, 1, 1, true), 900);
+    check(geom(3, 5, 29, 9, 3, 5, 33, 1, 1, true), 910);
+    check(geom(1, 7, 31, 12, 2, 2, 40, 1, 1, true), 920);
+    check(geom(2, 9, 16, 8, 3, 3, 16, 1, 1, false), 930);
+    check(geom(3, 8, 14, 16, 4, 3, 8, 1, 1, true), 940);
+    check(geom(4, 3, 3, 10, 3, 3, 64, 1, 1, true), 950);
+    check(geom(1, 12, 12, 64, 3, 3, 130, 1, 1, true), 960);
+}
+
+#[test]
 fn the_canvas_path_over_other_thread_counts() {
     for threads in [1, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
