@@ -17,7 +17,6 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
-use tensor::backend::UnaryKernel;
 use tensor::{Conv2dGeom, ConvOps, Result, UnaryOp};
 
 /// Target size of one block's im2col buffer, in elements (4 MB of f32).
@@ -215,29 +214,6 @@ fn col2im(cols: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
 
 pub(crate) fn conv2d(x: &[f32], w: &[f32], g: &Conv2dGeom) -> Result<Vec<f32>> {
     conv2d_then(x, w, g, &|_| {})
-}
-
-/// `v = act(v + bias[channel])` over whole pixels of `bias.len()` channels: the bias
-/// add and the activation of the unfused ops, in the same order (the same bits).
-fn bias_act(out: &mut [f32], bias: &[f32], act: Option<UnaryOp>) {
-    struct BiasAct<'a> {
-        out: &'a mut [f32],
-        bias: &'a [f32],
-    }
-    impl UnaryKernel for BiasAct<'_> {
-        type Output = ();
-        fn run<F: Fn(f32) -> f32 + Sync + Send + Copy>(self, f: F) {
-            for px in self.out.chunks_exact_mut(self.bias.len()) {
-                for (v, &b) in px.iter_mut().zip(self.bias) {
-                    *v = f(*v + b);
-                }
-            }
-        }
-    }
-    match act {
-        Some(op) => op.apply(BiasAct { out, bias }),
-        None => BiasAct { out, bias }.run(|v| v),
-    }
 }
 
 /// The convolution with `epilogue` run over every block of its output.
@@ -457,7 +433,10 @@ impl ConvOps for Cpu {
     ) -> Result<Self::Storage> {
         check_len("conv2d_bias_act", "bias", bias, g.o)?;
         let bias = &bias[..g.o];
-        conv2d_then(x, w, g, &|block| bias_act(block, bias, act)).map(Arc::new)
+        conv2d_then(x, w, g, &|block| {
+            crate::elementwise::bias_act(block, bias, act)
+        })
+        .map(Arc::new)
     }
 }
 

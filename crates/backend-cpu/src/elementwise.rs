@@ -198,3 +198,26 @@ mod tests {
         );
     }
 }
+
+/// `v = act(v + bias[channel])` over whole rows (pixels) of `bias.len()` columns (channels): the bias
+/// add and the activation of the unfused ops, in the same order (the same bits).
+pub(crate) fn bias_act(out: &mut [f32], bias: &[f32], act: Option<UnaryOp>) {
+    struct BiasAct<'a> {
+        out: &'a mut [f32],
+        bias: &'a [f32],
+    }
+    impl UnaryKernel for BiasAct<'_> {
+        type Output = ();
+        fn run<F: Fn(f32) -> f32 + Sync + Send + Copy>(self, f: F) {
+            for px in self.out.chunks_exact_mut(self.bias.len()) {
+                for (v, &b) in px.iter_mut().zip(self.bias) {
+                    *v = f(*v + b);
+                }
+            }
+        }
+    }
+    match act {
+        Some(op) => op.apply(BiasAct { out, bias }),
+        None => BiasAct { out, bias }.run(|v| v),
+    }
+}

@@ -7,7 +7,7 @@ use crate::{Cpu, check_len};
 use gemm::Parallelism;
 use rayon::prelude::*;
 use std::sync::Arc;
-use tensor::{MatmulDims, MatmulOps, Result};
+use tensor::{MatmulDims, MatmulOps, Result, UnaryOp};
 
 /// Products with fewer multiply-adds than this run on one thread. Measured with
 /// `examples/matmul_speed.rs` on 2 cores (AVX2): a second thread first wins between
@@ -421,6 +421,34 @@ impl MatmulOps for Cpu {
         dims: MatmulDims,
     ) -> Result<Self::Storage> {
         matmul(a, b, dims).map(Arc::new)
+    }
+
+    /// The bias and activation run over blocks of rows of the product right after
+    /// it, in parallel when it is large (the product itself is the one `matmul`
+    /// computes, so the bits are those of the three ops).
+    fn matmul_bias_act(
+        &self,
+        x: &Self::Storage,
+        w: &Self::Storage,
+        bias: &Self::Storage,
+        act: Option<UnaryOp>,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<Self::Storage> {
+        check_len("matmul_bias_act", "bias", bias, n)?;
+        let bias = &bias[..n];
+        let mut y = matmul(x, w, MatmulDims::plain(m, k, n))?;
+        if n > 0 {
+            let rows_per_task = (crate::PAR_CHUNK / n).max(1);
+            if y.len() >= crate::PAR_THRESHOLD {
+                y.par_chunks_mut(rows_per_task * n)
+                    .for_each(|rows| crate::elementwise::bias_act(rows, bias, act));
+            } else {
+                crate::elementwise::bias_act(&mut y, bias, act);
+            }
+        }
+        Ok(Arc::new(y))
     }
 }
 

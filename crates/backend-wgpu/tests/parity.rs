@@ -679,6 +679,36 @@ fn conv2d_bias_act_matches() {
 }
 
 #[test]
+fn matmul_bias_act_matches() {
+    // The CPU applies the bias and activation to the product's rows right after it;
+    // wgpu runs the trait's default (matmul, add, activation).
+    let acts = [
+        None,
+        Some(UnaryOp::Relu),
+        Some(UnaryOp::LeakyRelu(0.2)),
+        Some(UnaryOp::Tanh),
+        Some(UnaryOp::Sigmoid),
+    ];
+    for (m, k, n) in [(1, 1, 1), (3, 5, 7), (32, 100, 129), (65, 33, 17)] {
+        for act in acts {
+            parity!(
+                format!("matmul_bias_act {act:?} {m}x{k}x{n}"),
+                assert_close,
+                |b| {
+                    let x = data(m * k, 26, -1.0, 1.0);
+                    let w = data(k * n, 27, -1.0, 1.0);
+                    let bias = data(n, 28, -1.0, 1.0);
+                    let y = b
+                        .matmul_bias_act(&up(b, &x), &up(b, &w), &up(b, &bias), act, m, k, n)
+                        .unwrap();
+                    down(b, &y, m * n)
+                }
+            );
+        }
+    }
+}
+
+#[test]
 fn conv2d_backward_input_matches() {
     for g in conv_cases() {
         let nx = g.n * g.h * g.w * g.c;

@@ -331,6 +331,25 @@ fn conv2d_with_bias_and_activation_fused() {
 }
 
 #[test]
+fn dense_with_bias_and_activation_fused() {
+    use tensor::UnaryOp;
+    // Smooth activations only (see conv2d_with_bias_and_activation_fused).
+    for act in [None, Some(UnaryOp::Tanh), Some(UnaryOp::Sigmoid)] {
+        for (xs, ws) in [(vec![3, 4], [4, 5]), (vec![2, 2, 3], [3, 2])] {
+            check(
+                &format!("matmul_bias_act {act:?} {xs:?}"),
+                vec![
+                    (values(xs.iter().product(), 46), xs.clone()),
+                    (values(ws[0] * ws[1], 47), ws.to_vec()),
+                    (values(ws[1], 48), vec![ws[1]]),
+                ],
+                |t| t[0].matmul_bias_act(&t[1], &t[2], act),
+            );
+        }
+    }
+}
+
+#[test]
 fn pooling_and_upsampling() {
     let x = || one(distinct(2 * 5 * 5 * 2, 51), &[2, 5, 5, 2]);
     check("max_pool valid", x(), |t| {

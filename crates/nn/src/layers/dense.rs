@@ -68,6 +68,11 @@ impl<B: Backend> Module<B> for Dense<B> {
                 format!("input's last dimension must be {fan_in}"),
             ));
         }
+        // One op when it can be: the bias and activation are applied while the
+        // product's output is in cache.
+        if let (Some(b), Some(act)) = (&self.bias, self.activation.fused()) {
+            return x.matmul_bias_act(&kernel, &b.value(), act);
+        }
         let mut y = x.matmul(&kernel)?;
         if let Some(b) = &self.bias {
             y = y.add(&b.value())?;

@@ -1,6 +1,6 @@
 //! The matmul family: batched matrix products.
 
-use super::StorageOps;
+use super::{BinaryOp, BroadcastLayout, ElementwiseOps, StorageOps, UnaryOp};
 use crate::Result;
 
 /// Dimensions of a batched matrix product `C[b] = op(A[b]) @ op(B[b])`.
@@ -40,7 +40,7 @@ impl MatmulDims {
 }
 
 /// Batched matrix products.
-pub trait MatmulOps: StorageOps {
+pub trait MatmulOps: StorageOps + ElementwiseOps {
     /// Batched matrix product, see [`MatmulDims`].
     fn matmul(
         &self,
@@ -48,4 +48,34 @@ pub trait MatmulOps: StorageOps {
         b: &Self::Storage,
         dims: MatmulDims,
     ) -> Result<Self::Storage>;
+
+    /// `act(x @ w + bias)` for row-major `x` `[m, k]`, `w` `[k, n]` and `bias` `[n]`
+    /// added to every row (no activation when `act` is `None`): a Dense layer's
+    /// forward pass in one op. By default the product, the bias add and the activation
+    /// one after another; a backend may apply the bias and the activation while the
+    /// product's output is still in its caches (the same operations in the same
+    /// order, so the same bits).
+    #[allow(clippy::too_many_arguments)]
+    fn matmul_bias_act(
+        &self,
+        x: &Self::Storage,
+        w: &Self::Storage,
+        bias: &Self::Storage,
+        act: Option<UnaryOp>,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<Self::Storage> {
+        let y = self.matmul(x, w, MatmulDims::plain(m, k, n))?;
+        let layout = BroadcastLayout {
+            out_dims: vec![m, n],
+            a_strides: vec![n, 1],
+            b_strides: vec![0, 1],
+        };
+        let y = self.binary(BinaryOp::Add, &y, bias, &layout)?;
+        match act {
+            Some(act) => self.unary(act, &y, m * n),
+            None => Ok(y),
+        }
+    }
 }

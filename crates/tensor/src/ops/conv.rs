@@ -111,15 +111,7 @@ impl<B: Backend> Tensor<B> {
                 format!("the bias must be [{}], one per output channel", geom.o),
             ));
         }
-        if let Some(op) = act.filter(|&op| !activation_fuses(op)) {
-            return Err(Error::argument(
-                "conv2d_bias_act",
-                format!(
-                    "{} cannot be fused (its derivative does not follow from its output)",
-                    op.name()
-                ),
-            ));
-        }
+        check_fusable("conv2d_bias_act", act)?;
         let storage =
             self.backend()
                 .conv2d_bias_act(x.storage(), w.storage(), bias.storage(), act, &geom)?;
@@ -132,7 +124,7 @@ impl<B: Backend> Tensor<B> {
             &[x, w, bias],
             move |g, out| {
                 let g = match act {
-                    Some(op) => activation_grad_from_output(op, out, g)?,
+                    Some(op) => activation_grad_from_output("conv2d_bias_act", op, out, g)?,
                     None => g.clone(),
                 };
                 let mut grads = conv_grads(&g, &xc, &wc, &geom)?;
@@ -172,7 +164,8 @@ fn conv_grads<B: Backend>(
     Ok(vec![gx, gw])
 }
 
-/// Whether `op` can be fused into an op's output ([`Tensor::conv2d_bias_act`]): its
+/// Whether `op` can be fused into an op's output ([`Tensor::conv2d_bias_act`],
+/// [`Tensor::matmul_bias_act`]): its
 /// derivative must follow from its output alone.
 pub fn activation_fuses(op: UnaryOp) -> bool {
     match op {
@@ -183,10 +176,25 @@ pub fn activation_fuses(op: UnaryOp) -> bool {
     }
 }
 
+/// An error naming `fused` unless `act` is `None` or fusable ([`activation_fuses`]).
+pub(crate) fn check_fusable(fused: &'static str, act: Option<UnaryOp>) -> Result<()> {
+    match act.filter(|&op| !activation_fuses(op)) {
+        Some(op) => Err(Error::argument(
+            fused,
+            format!(
+                "{} cannot be fused (its derivative does not follow from its output)",
+                op.name()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The gradient at the input of a fusable activation ([`activation_fuses`]), from its
 /// output `out` and output gradient `g`: the values its own backward computes from
 /// the input.
-fn activation_grad_from_output<B: Backend>(
+pub(crate) fn activation_grad_from_output<B: Backend>(
+    fused: &'static str,
     op: UnaryOp,
     out: &Tensor<B>,
     g: &Tensor<B>,
@@ -197,7 +205,7 @@ fn activation_grad_from_output<B: Backend>(
         UnaryOp::Sigmoid => g.binary(out, BinaryOp::SigmoidGrad),
         UnaryOp::Tanh => g.binary(out, BinaryOp::TanhGrad),
         _ => Err(Error::argument(
-            "conv2d_bias_act",
+            fused,
             format!("{} cannot be fused", op.name()),
         )),
     }

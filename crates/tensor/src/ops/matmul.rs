@@ -1,6 +1,6 @@
 //! Matrix products with batch dimensions.
 
-use crate::{Backend, Error, MatmulDims, Result, Shape, Tensor};
+use crate::{Backend, Error, MatmulDims, Result, Shape, Tensor, UnaryOp};
 
 impl<B: Backend> Tensor<B> {
     /// Matrix product over the last two dimensions, NumPy-style: `[.., m, k] @ [.., k, n]`.
@@ -137,6 +137,89 @@ impl<B: Backend> Tensor<B> {
             },
         );
         Ok(out)
+    }
+
+    /// `act(self @ w + bias)` for `self` `[.., k]`, `w` `[k, n]` and `bias` `[n]`: a
+    /// Dense layer's forward pass as one op, so a backend can apply the bias and the
+    /// activation while the product's output is still in its caches. `act` is `None`
+    /// or an activation whose derivative follows from its output
+    /// ([`activation_fuses`](crate::activation_fuses)). The same values as the three
+    /// ops one after another, gradients included.
+    pub fn matmul_bias_act(&self, w: &Self, bias: &Self, act: Option<UnaryOp>) -> Result<Self> {
+        const OP: &str = "matmul_bias_act";
+        let x = self;
+        if x.rank() < 2 || w.rank() != 2 || x.dims()[x.rank() - 1] != w.dims()[0] {
+            return Err(Error::shape(
+                OP,
+                &[x.shape(), w.shape()],
+                "need input [.., k] (at least 2 dimensions) and weights [k, n]",
+            ));
+        }
+        let (k, n) = (w.dims()[0], w.dims()[1]);
+        if bias.dims() != [n] {
+            return Err(Error::shape(
+                OP,
+                &[w.shape(), bias.shape()],
+                format!("the bias must be [{n}], one per output column"),
+            ));
+        }
+        super::conv::check_fusable(OP, act)?;
+        let m = x.numel_rows();
+        let mut out_dims = x.dims().to_vec();
+        *out_dims.last_mut().unwrap() = n;
+        let out_shape = Shape::checked(out_dims, OP)?;
+        let storage = self.backend().matmul_bias_act(
+            x.storage(),
+            w.storage(),
+            bias.storage(),
+            act,
+            m,
+            k,
+            n,
+        )?;
+        let (xc, wc, bc) = (x.clone(), w.clone(), bias.clone());
+        Ok(Tensor::from_op(
+            self.backend(),
+            storage,
+            out_shape,
+            OP,
+            &[x, w, bias],
+            move |g, out| {
+                let g = match act {
+                    Some(op) => super::conv::activation_grad_from_output(OP, op, out, g)?,
+                    None => g.clone(),
+                };
+                let be = g.backend();
+                let gx = if xc.is_tracked() {
+                    // dX = dY @ W^T.
+                    let d = MatmulDims {
+                        trans_b: true,
+                        ..MatmulDims::plain(m, n, k)
+                    };
+                    let s = be.matmul(g.storage(), wc.storage(), d)?;
+                    Some(Tensor::from_storage(be, s, xc.shape().clone()))
+                } else {
+                    None
+                };
+                let gw = if wc.is_tracked() {
+                    // dW = X^T @ dY.
+                    let d = MatmulDims {
+                        trans_a: true,
+                        ..MatmulDims::plain(k, m, n)
+                    };
+                    let s = be.matmul(xc.storage(), g.storage(), d)?;
+                    Some(Tensor::from_storage(be, s, wc.shape().clone()))
+                } else {
+                    None
+                };
+                let gb = if bc.is_tracked() {
+                    Some(g.sum_to_shape(bc.shape())?)
+                } else {
+                    None
+                };
+                Ok(vec![gx, gw, gb])
+            },
+        ))
     }
 
     fn numel_rows(&self) -> usize {
