@@ -571,4 +571,70 @@ mod tests {
             assert_close(&dw, &dw0, "backward filter");
         }
     }
+
+    fn same_geom(
+        n: usize,
+        h: usize,
+        w: usize,
+        c: usize,
+        k: (usize, usize),
+        o: usize,
+    ) -> Conv2dGeom {
+        let (kh, kw) = k;
+        Conv2dGeom {
+            n,
+            h,
+            w,
+            c,
+            kh,
+            kw,
+            o,
+            stride_h: 1,
+            stride_w: 1,
+            pad_top: (kh - 1) / 2,
+            pad_left: (kw - 1) / 2,
+            out_h: h,
+            out_w: w,
+        }
+    }
+
+    /// The register-tiled kernel (conv_direct) against the paths it replaces (canvas
+    /// GEMMs and im2col, which
+    /// tests/conv.rs checks against naive loops on CPUs without AVX-512), on the seed
+    /// models' layers and on shapes that leave partial tiles and panels.
+    #[test]
+    fn agrees_with_the_paths_it_replaces() {
+        if !crate::conv_direct::available() {
+            eprintln!("no AVX-512 on this CPU: the kernel is not used here");
+            return;
+        }
+        for (i, g) in [
+            same_geom(3, 14, 14, 64, (3, 3), 128),
+            same_geom(2, 16, 16, 32, (3, 3), 64),
+            same_geom(2, 28, 28, 32, (5, 5), 48),
+            same_geom(3, 7, 29, 9, (3, 5), 33),
+            same_geom(1, 5, 15, 8, (2, 2), 17),
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(crate::conv_direct::takes_forward(g), "{g:?}");
+            let seed = 40 * i as u64;
+            let x = data(g.n * g.h * g.w * g.c, seed);
+            let w = data(g.kh * g.kw * g.c * g.o, seed + 1);
+            let dy = data(g.n * g.out_h * g.out_w * g.o, seed + 2);
+            let passes = || {
+                (
+                    conv2d(&x, &w, g).unwrap(),
+                    conv2d_backward_input(&dy, &w, g).unwrap(),
+                    conv2d_backward_filter(&x, &dy, g).unwrap(),
+                )
+            };
+            let (y, dx, dw) = passes();
+            let (y0, dx0, dw0) = crate::conv_direct::without(passes);
+            assert_close(&y, &y0, "forward");
+            assert_close(&dx, &dx0, "backward input");
+            assert_close(&dw, &dw0, "backward filter");
+        }
+    }
 }

@@ -186,19 +186,6 @@ impl ElementwiseOps for Cpu {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sign_of_zero_is_zero() {
-        assert_eq!(
-            unary(UnaryOp::Sign, &[-2.0, 0.0, -0.0, 3.0]).unwrap(),
-            vec![-1.0, 0.0, 0.0, 1.0]
-        );
-    }
-}
-
 /// `v = act(v + bias[channel])` over whole rows (pixels) of `bias.len()` columns (channels): the bias
 /// add and the activation of the unfused ops, in the same order (the same bits).
 pub(crate) fn bias_act(out: &mut [f32], bias: &[f32], act: Option<UnaryOp>) {
@@ -219,5 +206,18 @@ pub(crate) fn bias_act(out: &mut [f32], bias: &[f32], act: Option<UnaryOp>) {
     match act {
         Some(op) => op.apply(BiasAct { out, bias }),
         None => BiasAct { out, bias }.run(|v| v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_of_zero_is_zero() {
+        assert_eq!(
+            unary(UnaryOp::Sign, &[-2.0, 0.0, -0.0, 3.0]).unwrap(),
+            vec![-1.0, 0.0, 0.0, 1.0]
+        );
     }
 }

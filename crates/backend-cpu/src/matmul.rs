@@ -439,8 +439,8 @@ impl MatmulOps for Cpu {
         check_len("matmul_bias_act", "bias", bias, n)?;
         let bias = &bias[..n];
         let mut y = matmul(x, w, MatmulDims::plain(m, k, n))?;
-        if n > 0 {
-            let rows_per_task = (crate::PAR_CHUNK / n).max(1);
+        if let Some(rows) = crate::PAR_CHUNK.checked_div(n) {
+            let rows_per_task = rows.max(1);
             if y.len() >= crate::PAR_THRESHOLD {
                 y.par_chunks_mut(rows_per_task * n)
                     .for_each(|rows| crate::elementwise::bias_act(rows, bias, act));
