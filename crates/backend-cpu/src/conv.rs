@@ -598,14 +598,15 @@ mod tests {
         }
     }
 
-    /// The register-tiled kernel (conv_direct) against the paths it replaces (canvas
-    /// GEMMs and im2col, which
-    /// tests/conv.rs checks against naive loops on CPUs without AVX-512), on the seed
-    /// models' layers and on shapes that leave partial tiles and panels.
+    /// Each register-tiled kernel this CPU runs (conv_direct) against the paths it
+    /// replaces (canvas GEMMs and im2col, which tests/conv.rs checks against naive
+    /// loops on CPUs the kernel does not run on), on the seed models' layers and on
+    /// shapes that leave partial tiles and panels.
     #[test]
     fn agrees_with_the_paths_it_replaces() {
-        if !crate::conv_direct::available() {
-            eprintln!("no AVX-512 on this CPU: the kernel is not used here");
+        let kernels = crate::conv_direct::runnable();
+        if kernels.is_empty() {
+            eprintln!("neither AVX-512 nor AVX2 with FMA on this CPU: the kernel is not used here");
             return;
         }
         for (i, g) in [
@@ -614,6 +615,7 @@ mod tests {
             same_geom(2, 28, 28, 32, (5, 5), 48),
             same_geom(3, 7, 29, 9, (3, 5), 33),
             same_geom(1, 5, 15, 8, (2, 2), 17),
+            same_geom(2, 3, 2, 16, (3, 3), 24),
         ]
         .iter()
         .enumerate()
@@ -630,11 +632,13 @@ mod tests {
                     conv2d_backward_filter(&x, &dy, g).unwrap(),
                 )
             };
-            let (y, dx, dw) = passes();
             let (y0, dx0, dw0) = crate::conv_direct::without(passes);
-            assert_close(&y, &y0, "forward");
-            assert_close(&dx, &dx0, "backward input");
-            assert_close(&dw, &dw0, "backward filter");
+            for &isa in &kernels {
+                let (y, dx, dw) = crate::conv_direct::forced(Some(isa), passes);
+                assert_close(&y, &y0, &format!("{isa:?} forward"));
+                assert_close(&dx, &dx0, &format!("{isa:?} backward input"));
+                assert_close(&dw, &dw0, &format!("{isa:?} backward filter"));
+            }
         }
     }
 }
