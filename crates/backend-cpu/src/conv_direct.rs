@@ -396,30 +396,34 @@ impl Plan {
         let rows = CHUNK_PIXELS.div_ceil(self.out_w).min(self.out_h);
         for y0 in (0..self.out_h).step_by(rows) {
             let chunk = rows.min(self.out_h - y0);
-            for ky in 0..self.kh {
-                for t in 0..tiles {
-                    let j0 = t * run / tiles;
-                    let j1 = (t + 1) * run / tiles;
-                    for p in 0..o.div_ceil(nr) {
-                        let tile = FilterTile {
-                            src: canvas[((y0 + ky) * wp) * c + j0..].as_ptr(),
-                            pixel: c,
-                            row: wp * c,
-                            out_h: chunk,
-                            out_w: self.out_w,
-                            dy: dy[y0 * self.out_w * o + p * nr..].as_ptr(),
-                            dy_pixel: o,
-                            dst: dw[(ky * run + j0) * o + p * nr..].as_mut_ptr(),
-                            dst_row: o,
-                            cols: nr.min(o - p * nr),
-                        };
-                        // SAFETY: the tile reads rows j0..j1 of tap row ky's window
-                        // for the chunk's output pixels (inside the canvas), this
-                        // panel's channels of their `dy`, and adds onto rows j0..j1
-                        // of `dw`'s tap row ky; the CPU runs `isa` (caller).
-                        unsafe { tile.run(isa, j1 - j0) };
-                    }
-                }
+            // The AVX-512 build (48 KiB of L1 on Zen 5) keeps panels innermost, so
+            // a tile's canvas values serve every panel; the AVX2 one (32 KiB on Zen 2)
+            // keeps them outermost, so a panel's `dy` chunk stays in L1 over its tiles.
+            let panels = o.div_ceil(nr);
+            for i in 0..self.kh * tiles * panels {
+                let (ky, t, p) = match isa {
+                    Isa::Avx512 => (i / (tiles * panels), i / panels % tiles, i % panels),
+                    Isa::Avx2 => (i / tiles % self.kh, i % tiles, i / (self.kh * tiles)),
+                };
+                let j0 = t * run / tiles;
+                let j1 = (t + 1) * run / tiles;
+                let tile = FilterTile {
+                    src: canvas[((y0 + ky) * wp) * c + j0..].as_ptr(),
+                    pixel: c,
+                    row: wp * c,
+                    out_h: chunk,
+                    out_w: self.out_w,
+                    dy: dy[y0 * self.out_w * o + p * nr..].as_ptr(),
+                    dy_pixel: o,
+                    dst: dw[(ky * run + j0) * o + p * nr..].as_mut_ptr(),
+                    dst_row: o,
+                    cols: nr.min(o - p * nr),
+                };
+                // SAFETY: the tile reads rows j0..j1 of tap row ky's window for the
+                // chunk's output pixels (inside the canvas), this panel's channels of
+                // their `dy`, and adds onto rows j0..j1 of `dw`'s tap row ky; the CPU
+                // runs `isa` (caller).
+                unsafe { tile.run(isa, j1 - j0) };
             }
         }
     }
