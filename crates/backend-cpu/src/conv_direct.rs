@@ -242,6 +242,35 @@ macro_rules! widths {
     };
 }
 
+/// `run(isa, mr)`: a tile type's kernel for `isa` at width `mr`, from its `zmm` and
+/// `ymm` kernels (one per width, `mr <= isa.mr_max()`).
+macro_rules! kernel_dispatch {
+    ($caller:literal) => {
+        #[doc = concat!("# Safety\nThe CPU runs `isa`; the tile's extents hold (see `", $caller, "`).")]
+        unsafe fn run(&self, isa: Isa, mr: usize) {
+            // SAFETY: as the caller's.
+            unsafe {
+                match isa {
+                    Isa::Avx512 => self.run_avx512(mr),
+                    Isa::Avx2 => self.run_avx2(mr),
+                }
+            }
+        }
+
+        #[target_feature(enable = "avx512f")]
+        unsafe fn run_avx512(&self, mr: usize) {
+            // SAFETY: as the caller's.
+            unsafe { widths!(self, zmm, mr, 1 2 3 4 5 6 7 8 9 10 11 12 13 14) }
+        }
+
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn run_avx2(&self, mr: usize) {
+            // SAFETY: as the caller's.
+            unsafe { widths!(self, ymm, mr, 1 2 3 4 5 6) }
+        }
+    };
+}
+
 /// Lanes `0..n` of an AVX2 mask (`n <= 8`).
 #[target_feature(enable = "avx2")]
 fn mask8(n: usize) -> std::arch::x86_64::__m256i {
@@ -253,29 +282,7 @@ fn mask8(n: usize) -> std::arch::x86_64::__m256i {
 }
 
 impl Tile {
-    /// # Safety
-    /// The CPU runs `isa`; the tile's extents hold (see `Plan::image`).
-    unsafe fn run(&self, isa: Isa, mr: usize) {
-        // SAFETY: as the caller's.
-        unsafe {
-            match isa {
-                Isa::Avx512 => self.run_avx512(mr),
-                Isa::Avx2 => self.run_avx2(mr),
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn run_avx512(&self, mr: usize) {
-        // SAFETY: as the caller's.
-        unsafe { widths!(self, zmm, mr, 1 2 3 4 5 6 7 8 9 10 11 12 13 14) }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, mr: usize) {
-        // SAFETY: as the caller's.
-        unsafe { widths!(self, ymm, mr, 1 2 3 4 5 6) }
-    }
+    kernel_dispatch!("Plan::image");
 
     #[target_feature(enable = "avx512f")]
     unsafe fn zmm<const MR: usize>(&self) {
@@ -448,29 +455,7 @@ struct FilterTile {
 }
 
 impl FilterTile {
-    /// # Safety
-    /// The CPU runs `isa`; the tile's extents hold (see `Plan::filter_image`).
-    unsafe fn run(&self, isa: Isa, mr: usize) {
-        // SAFETY: as the caller's.
-        unsafe {
-            match isa {
-                Isa::Avx512 => self.run_avx512(mr),
-                Isa::Avx2 => self.run_avx2(mr),
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn run_avx512(&self, mr: usize) {
-        // SAFETY: as the caller's.
-        unsafe { widths!(self, zmm, mr, 1 2 3 4 5 6 7 8 9 10 11 12 13 14) }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, mr: usize) {
-        // SAFETY: as the caller's.
-        unsafe { widths!(self, ymm, mr, 1 2 3 4 5 6) }
-    }
+    kernel_dispatch!("Plan::filter_image");
 
     #[target_feature(enable = "avx512f")]
     unsafe fn zmm<const MR: usize>(&self) {
