@@ -36,11 +36,14 @@ pub fn discriminator_step<B: Backend, D: Module<B> + ?Sized>(
     let logits = d.forward(images, Mode::Train)?;
     let target = Tensor::full(images.backend(), logits.shape().clone(), label)?;
     let loss = binary_cross_entropy_with_logits(&logits, &target)?;
-    // Detached first, so the step below drops the whole graph and updates in place.
-    let logits = logits.detach();
+    // Detached and the tracked handle dropped first, so the step below drops the whole
+    // graph and updates in place (a shadowing `let` would keep the graph, and with it
+    // every weight, alive to the end of the function: each update would copy).
+    let detached = logits.detach();
+    drop(logits);
     let loss = opt.backward_step(loss, &d.trainable_params())?;
     // Read after the update is queued: on a GPU the read waits for the device.
-    Ok((loss.to_scalar()?, logits))
+    Ok((loss.to_scalar()?, detached))
 }
 
 /// One optimizer step of `g` on latent vectors `z` through the frozen `d`, target
@@ -58,4 +61,41 @@ pub fn generator_step<B: Backend, G: Module<B> + ?Sized, D: Module<B> + ?Sized>(
         drop(logits);
         opt.backward_step(loss, &g.trainable_params())?.to_scalar()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backend_cpu::Cpu;
+    use nn::{Activation, Adam, Dense, Params, Seeds, Sequential};
+
+    /// Where each parameter's data lives: an update in place keeps it.
+    fn addresses(m: &Sequential<Cpu>) -> Vec<*const f32> {
+        m.params()
+            .iter()
+            .map(|(_, p)| p.value().storage().as_ptr())
+            .collect()
+    }
+
+    #[test]
+    fn both_steps_update_the_weights_in_place() {
+        let be = Cpu;
+        let mut seeds = Seeds::new(3);
+        let dense = |i, o, seeds: &mut Seeds| Dense::new(&be, i, o, seeds).unwrap();
+        let g = Sequential::new().add(dense(4, 6, &mut seeds).activation(Activation::Tanh));
+        let d = Sequential::new()
+            .add(dense(6, 5, &mut seeds).activation(Activation::LeakyRelu(0.2)))
+            .add(dense(5, 1, &mut seeds));
+        let (mut opt_d, mut opt_g) = (Adam::new(1e-3), Adam::new(1e-3));
+        let images = Tensor::ones(&be, [3, 6]).unwrap();
+        let z = Tensor::ones(&be, [3, 4]).unwrap();
+        for _ in 0..2 {
+            let (before_d, before_g) = (addresses(&d), addresses(&g));
+            let (_, logits) = discriminator_step(&d, &mut opt_d, &images, 1.0).unwrap();
+            assert!(!logits.is_tracked());
+            generator_step(&g, &d, &mut opt_g, &z).unwrap();
+            assert_eq!(addresses(&d), before_d, "D's weights were copied");
+            assert_eq!(addresses(&g), before_g, "G's weights were copied");
+        }
+    }
 }
