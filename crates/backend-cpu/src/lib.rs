@@ -42,6 +42,7 @@ mod simd;
 mod softmax;
 mod storage;
 mod tasks;
+mod tile;
 
 use tensor::{Error, Result};
 

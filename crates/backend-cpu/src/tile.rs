@@ -1,0 +1,278 @@
+//! The register-tiled microkernel shared by the direct convolutions (`conv_direct`)
+//! and the small-batch matrix products (`matmul`): a tile of `mr <= mr_max` rows by
+//! one panel of `nr` columns (two vectors) held in `2 * mr` registers while the whole
+//! reduction runs, each reduction step one broadcast per row and two panel vectors.
+//! Compiled for AVX-512 and for AVX2 with FMA, chosen at run time.
+
+/// The instruction set a kernel runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    /// AVX-512 foundation: 32 registers of 16 lanes.
+    Avx512,
+    /// AVX2 with fused multiply-add: 16 registers of 8 lanes.
+    Avx2,
+}
+
+impl Isa {
+    /// Output channels per filter panel: two vectors.
+    pub(crate) fn nr(self) -> usize {
+        match self {
+            Isa::Avx512 => 32,
+            Isa::Avx2 => 16,
+        }
+    }
+
+    /// Most pixels in one tile: `2 * mr_max` accumulators, two filter vectors and a
+    /// broadcast fit the vector registers.
+    pub(crate) fn mr_max(self) -> usize {
+        match self {
+            Isa::Avx512 => 14,
+            Isa::Avx2 => 6,
+        }
+    }
+
+    /// The widest kernel this CPU runs.
+    pub(crate) fn best() -> Option<Isa> {
+        match crate::simd::detected() {
+            crate::simd::Level::Avx512 => Some(Isa::Avx512),
+            crate::simd::Level::Avx2 if std::arch::is_x86_feature_detected!("fma") => {
+                Some(Isa::Avx2)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `w` `[kdim, o]` as panels of `nr` output channels: panel `p` holds, for each `k`,
+/// `w[k][p * nr ..][..nr]`, zeros past `o`.
+pub(crate) fn pack_panels(w: &[f32], kdim: usize, o: usize, nr: usize) -> Vec<f32> {
+    let panels = o.div_ceil(nr);
+    let mut packed = vec![0.0; panels * kdim * nr];
+    for (p, panel) in packed.chunks_exact_mut(kdim * nr).enumerate() {
+        let cols = nr.min(o - p * nr);
+        for (k, dst) in panel.chunks_exact_mut(nr).enumerate() {
+            dst[..cols].copy_from_slice(&w[k * o + p * nr..][..cols]);
+        }
+    }
+    packed
+}
+
+/// One output tile's operands (raw pointers: the caller checked the extents). Named
+/// for the convolution; in a matrix product (`kh = 1`) a pixel is a row of the left
+/// operand and the output, a channel a column of the right operand and the output.
+pub(crate) struct Tile {
+    /// The canvas pixel under the tile's first output pixel's first tap.
+    pub(crate) src: *const f32,
+    /// Canvas elements from one pixel to the next (`c`).
+    pub(crate) pixel: usize,
+    /// Canvas elements from one tap row to the next (`wp * c`).
+    pub(crate) tap_row: usize,
+    pub(crate) kh: usize,
+    /// Reduction steps per tap row (`kw * c`).
+    pub(crate) run: usize,
+    /// `kh * run` rows of `nr` filter values.
+    pub(crate) panel: *const f32,
+    /// The first output pixel's first channel of this panel.
+    pub(crate) dst: *mut f32,
+    /// Output elements from one pixel to the next (`o`).
+    pub(crate) dst_pixel: usize,
+    /// Output channels of this panel that exist (`1..=nr`).
+    pub(crate) cols: usize,
+    /// Whether the tile adds onto `dst` (which is then read) instead of overwriting it.
+    pub(crate) accumulate: bool,
+    /// When not null (and `kh == 1`), the panel is packed by this tile instead of read:
+    /// its row `j` is `cols` values at `source + j * source_row` (zeros past them),
+    /// written to `panel` (then writable) as the reduction uses it.
+    pub(crate) source: *const f32,
+    pub(crate) source_row: usize,
+}
+
+macro_rules! widths {
+    ($self:ident, $kernel:ident, $mr:expr, $($w:literal)*) => {
+        match $mr {
+            $($w => $self.$kernel::<$w>(),)*
+            _ => unreachable!("tile width {} over the kernel's most", $mr),
+        }
+    };
+}
+
+/// `run(isa, mr)`: a tile type's kernel for `isa` at width `mr`, from its `zmm` and
+/// `ymm` kernels (one per width, `mr <= isa.mr_max()`).
+macro_rules! kernel_dispatch {
+    ($caller:literal) => {
+        #[doc = concat!("# Safety\nThe CPU runs `isa`; the tile's extents hold (see `", $caller, "`).")]
+        pub(crate) unsafe fn run(&self, isa: $crate::tile::Isa, mr: usize) {
+            // SAFETY: as the caller's.
+            unsafe {
+                match isa {
+                    $crate::tile::Isa::Avx512 => self.run_avx512(mr),
+                    $crate::tile::Isa::Avx2 => self.run_avx2(mr),
+                }
+            }
+        }
+
+        #[target_feature(enable = "avx512f")]
+        unsafe fn run_avx512(&self, mr: usize) {
+            // SAFETY: as the caller's.
+            unsafe { $crate::tile::widths!(self, zmm, mr, 1 2 3 4 5 6 7 8 9 10 11 12 13 14) }
+        }
+
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn run_avx2(&self, mr: usize) {
+            // SAFETY: as the caller's.
+            unsafe { $crate::tile::widths!(self, ymm, mr, 1 2 3 4 5 6) }
+        }
+    };
+}
+
+pub(crate) use {kernel_dispatch, widths};
+
+/// Lanes `0..n` of an AVX2 mask (`n <= 8`).
+#[target_feature(enable = "avx2")]
+pub(crate) fn mask8(n: usize) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(n as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+impl Tile {
+    kernel_dispatch!("the caller");
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn zmm<const MR: usize>(&self) {
+        use std::arch::x86_64::*;
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        let mut w = self.panel;
+        let lo = self.cols.min(16);
+        let hi = self.cols - lo;
+        let mask = |n: usize| ((1u32 << n) - 1) as __mmask16;
+        debug_assert!(self.source.is_null() || self.kh == 1);
+        // SAFETY: the caller keeps every address below inside its buffers: `kh * run`
+        // panel rows (written when `source` is set), canvas reads up to the last
+        // pixel's last tap, and `source`'s `run` rows of `cols` values (masked lanes
+        // are neither read nor faulted on).
+        unsafe {
+            let (m0, m1) = (mask(lo), mask(hi));
+            if self.accumulate {
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let d = self.dst.add(i * self.dst_pixel);
+                    a[0] = _mm512_maskz_loadu_ps(m0, d);
+                    a[1] = _mm512_maskz_loadu_ps(m1, d.wrapping_add(16));
+                }
+            }
+            for ky in 0..self.kh {
+                let row = self.src.add(ky * self.tap_row);
+                for j in 0..self.run {
+                    let (w0, w1) = if self.source.is_null() {
+                        (_mm512_loadu_ps(w), _mm512_loadu_ps(w.add(16)))
+                    } else {
+                        let s = self.source.add(j * self.source_row);
+                        let w0 = _mm512_maskz_loadu_ps(m0, s);
+                        let w1 = _mm512_maskz_loadu_ps(m1, s.wrapping_add(16));
+                        _mm512_storeu_ps(w.cast_mut(), w0);
+                        _mm512_storeu_ps(w.cast_mut().add(16), w1);
+                        (w0, w1)
+                    };
+                    w = w.add(32);
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        let b = _mm512_set1_ps(*row.add(i * self.pixel + j));
+                        a[0] = _mm512_fmadd_ps(b, w0, a[0]);
+                        a[1] = _mm512_fmadd_ps(b, w1, a[1]);
+                    }
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                let d = self.dst.add(i * self.dst_pixel);
+                if self.cols == 32 {
+                    _mm512_storeu_ps(d, a[0]);
+                    _mm512_storeu_ps(d.add(16), a[1]);
+                } else {
+                    // Masked lanes are neither written nor faulted on; the second
+                    // vector's address may lie past the buffer when its mask is empty.
+                    _mm512_mask_storeu_ps(d, mask(lo), a[0]);
+                    _mm512_mask_storeu_ps(d.wrapping_add(16), mask(hi), a[1]);
+                }
+            }
+        }
+    }
+
+    /// [`Tile::zmm`] in 8-lane registers: panels of 16 channels.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn ymm<const MR: usize>(&self) {
+        use std::arch::x86_64::*;
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        let mut w = self.panel;
+        let lo = self.cols.min(8);
+        let (m0, m1) = (mask8(lo), mask8(self.cols - lo));
+        debug_assert!(self.source.is_null() || self.kh == 1);
+        // SAFETY: as in `zmm`.
+        unsafe {
+            if self.accumulate {
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let d = self.dst.add(i * self.dst_pixel);
+                    a[0] = _mm256_maskload_ps(d, m0);
+                    a[1] = _mm256_maskload_ps(d.wrapping_add(8), m1);
+                }
+            }
+            for ky in 0..self.kh {
+                let row = self.src.add(ky * self.tap_row);
+                for j in 0..self.run {
+                    let (w0, w1) = if self.source.is_null() {
+                        (_mm256_loadu_ps(w), _mm256_loadu_ps(w.add(8)))
+                    } else {
+                        let s = self.source.add(j * self.source_row);
+                        let w0 = _mm256_maskload_ps(s, m0);
+                        let w1 = _mm256_maskload_ps(s.wrapping_add(8), m1);
+                        _mm256_storeu_ps(w.cast_mut(), w0);
+                        _mm256_storeu_ps(w.cast_mut().add(8), w1);
+                        (w0, w1)
+                    };
+                    w = w.add(16);
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        let b = _mm256_set1_ps(*row.add(i * self.pixel + j));
+                        a[0] = _mm256_fmadd_ps(b, w0, a[0]);
+                        a[1] = _mm256_fmadd_ps(b, w1, a[1]);
+                    }
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                let d = self.dst.add(i * self.dst_pixel);
+                if self.cols == 16 {
+                    _mm256_storeu_ps(d, a[0]);
+                    _mm256_storeu_ps(d.add(8), a[1]);
+                } else {
+                    // As in `zmm`: masked lanes are not touched.
+                    _mm256_maskstore_ps(d, m0, a[0]);
+                    _mm256_maskstore_ps(d.wrapping_add(8), m1, a[1]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_panels_hold_nr_channels_with_zeros_past_o() {
+        // kdim 2, o 33, panels of 32: the second holds channel 32 and 31 zeros.
+        let w: Vec<f32> = (0..66).map(|v| v as f32).collect();
+        let p = pack_panels(&w, 2, 33, 32);
+        assert_eq!(p.len(), 2 * 2 * 32);
+        assert_eq!(&p[..32], &w[..32]);
+        assert_eq!(&p[32..64], &w[33..65]);
+        assert_eq!(p[64], 32.0);
+        assert_eq!(p[96], 65.0);
+        assert!(p[65..96].iter().all(|&v| v == 0.0));
+        // Panels of 16: three, the last holding channel 32 and 15 zeros.
+        let p = pack_panels(&w, 2, 33, 16);
+        assert_eq!(p.len(), 3 * 2 * 16);
+        assert_eq!(&p[16..32], &w[33..49]);
+        assert_eq!(&p[32..48], &w[16..32]);
+        assert_eq!((p[64], p[80]), (32.0, 65.0));
+        assert!(p[65..80].iter().all(|&v| v == 0.0));
+    }
+}
