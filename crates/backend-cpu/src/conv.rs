@@ -604,7 +604,7 @@ mod tests {
     /// shapes that leave partial tiles and panels.
     #[test]
     fn agrees_with_the_paths_it_replaces() {
-        let kernels = crate::conv_direct::runnable();
+        let kernels = crate::tile::Isa::runnable();
         if kernels.is_empty() {
             eprintln!("neither AVX-512 nor AVX2 with FMA on this CPU: the kernel is not used here");
             return;

@@ -53,21 +53,11 @@ fn takes(plan: &Plan) -> Option<Isa> {
     })
 }
 
-/// Every kernel this CPU runs (the tests run each of them).
-#[cfg(test)]
-pub(crate) fn runnable() -> Vec<Isa> {
-    match Isa::best() {
-        Some(Isa::Avx512) => vec![Isa::Avx512, Isa::Avx2],
-        Some(Isa::Avx2) => vec![Isa::Avx2],
-        None => vec![],
-    }
-}
-
 /// Runs `f` on this thread with the kernel `isa` (one this CPU runs), or with the
 /// kernel switched off when `None` (the tests' way to reach the other paths).
 #[cfg(test)]
 pub(crate) fn forced<R>(isa: Option<Isa>, f: impl FnOnce() -> R) -> R {
-    assert!(isa.is_none_or(|i| runnable().contains(&i)), "{isa:?}");
+    assert!(isa.is_none_or(|i| Isa::runnable().contains(&i)), "{isa:?}");
     FORCED.with(|d| d.set(Some(isa)));
     let r = f();
     FORCED.with(|d| d.set(None));

@@ -345,7 +345,8 @@ unsafe fn strided_gemm(
     }
 }
 
-/// Products with at most this many rows (and more columns) take [`thin_gemm`]'s path.
+/// Products with at most this many rows (and more columns) take [`panel_gemm`]'s path,
+/// or [`thin_gemm`]'s where that does not take them.
 const THIN_ROWS: usize = 64;
 /// ... and at least this deep: outer products (`k = 1`) have a fast path of their own
 /// in `gemm` that the column-major destination would miss (0.8 -> 6.7 us for
@@ -725,15 +726,6 @@ mod tests {
         assert_eq!(four.len(), 4, "{four:?}");
     }
 
-    /// The kernels of [`crate::tile`] this CPU runs.
-    fn tile_kernels() -> Vec<Isa> {
-        match Isa::best() {
-            Some(Isa::Avx512) => vec![Isa::Avx512, Isa::Avx2],
-            Some(Isa::Avx2) => vec![Isa::Avx2],
-            None => vec![],
-        }
-    }
-
     #[test]
     fn panel_products_match_the_sum_on_odd_shapes_with_every_kernel() {
         // Row counts around the tile heights (6 and 14), column counts around the
@@ -757,7 +749,7 @@ mod tests {
             .num_threads(2)
             .build()
             .unwrap();
-        for isa in tile_kernels() {
+        for isa in Isa::runnable() {
             for &(m, k, n) in &shapes {
                 let (a, b) = (values(m * k, 6), values(k * n, 7));
                 let (lhs, rhs) = (
@@ -793,7 +785,7 @@ mod tests {
             .flat_map(|l| b[(2 + l) * 50 + 3..][..n].to_vec())
             .collect();
         let want = naive(&block_a, &block_b, m, k, n);
-        for isa in tile_kernels() {
+        for isa in Isa::runnable() {
             let mut dst = vec![f32::NAN; 13 * 50];
             // SAFETY: rows 1..12, columns 3..43 of `dst` at row stride 50; the views
             // hold their m x k and k x n elements.

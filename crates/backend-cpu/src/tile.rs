@@ -31,6 +31,16 @@ impl Isa {
         }
     }
 
+    /// Every kernel this CPU runs (the tests run each of them).
+    #[cfg(test)]
+    pub(crate) fn runnable() -> Vec<Isa> {
+        match Isa::best() {
+            Some(Isa::Avx512) => vec![Isa::Avx512, Isa::Avx2],
+            Some(Isa::Avx2) => vec![Isa::Avx2],
+            None => vec![],
+        }
+    }
+
     /// The widest kernel this CPU runs.
     pub(crate) fn best() -> Option<Isa> {
         match crate::simd::detected() {
