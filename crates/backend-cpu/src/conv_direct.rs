@@ -169,6 +169,7 @@ impl Plan {
     ) -> Vec<f32> {
         let run = self.kw * self.c;
         let mut dw = vec![0.0; self.kh * run * self.o];
+        let mut dy_packed = Vec::new();
         let per_image = self.out_h * self.out_w * self.o;
         crate::alloc::with_kept(&CANVAS, |canvas| {
             canvas.resize(self.canvas() * self.c, 0.0);
@@ -177,7 +178,7 @@ impl Plan {
                 let dy = &dy[img * per_image..][..per_image];
                 // SAFETY: the CPU runs `isa` (`takes`); the canvas holds a whole
                 // padded image, `dy` one output image, `dw` the whole gradient.
-                unsafe { self.filter_image(isa, canvas, dy, &mut dw) };
+                unsafe { self.filter_image(isa, canvas, dy, &mut dy_packed, &mut dw) };
             }
         });
         dw
@@ -185,7 +186,14 @@ impl Plan {
 
     /// # Safety
     /// The CPU runs `isa`.
-    unsafe fn filter_image(&self, isa: Isa, canvas: &[f32], dy: &[f32], dw: &mut [f32]) {
+    unsafe fn filter_image(
+        &self,
+        isa: Isa,
+        canvas: &[f32],
+        dy: &[f32],
+        dy_packed: &mut Vec<f32>,
+        dw: &mut [f32],
+    ) {
         let (c, o, wp) = (self.c, self.o, self.wp());
         let (nr, mr_max) = (isa.nr(), isa.mr_max());
         let run = self.kw * c;
@@ -193,13 +201,35 @@ impl Plan {
         assert_eq!(dy.len(), self.out_h * self.out_w * o);
         assert_eq!(dw.len(), self.kh * run * o);
         let tiles = run.div_ceil(mr_max);
+        let panels = o.div_ceil(nr);
         let rows = CHUNK_PIXELS.div_ceil(self.out_w).min(self.out_h);
+        // A chunk's `dy`, panel by panel (zeros past `o`): read in address order, where
+        // in place a panel's rows lie at a stride of `o` floats (a power of two in most
+        // models), which puts them in a few cache sets.
+        dy_packed.resize(panels * rows * self.out_w * nr, 0.0);
         for y0 in (0..self.out_h).step_by(rows) {
             let chunk = rows.min(self.out_h - y0);
+            let pixels = chunk * self.out_w;
+            let dy = &dy[y0 * self.out_w * o..][..pixels * o];
+            for (p, panel) in dy_packed
+                .chunks_exact_mut(pixels * nr)
+                .take(panels)
+                .enumerate()
+            {
+                let cols = nr.min(o - p * nr);
+                let rows = panel.chunks_exact_mut(nr).zip(dy.chunks_exact(o));
+                if cols == nr {
+                    rows.for_each(|(dst, src)| dst.copy_from_slice(&src[p * nr..][..nr]));
+                } else {
+                    rows.for_each(|(dst, src)| {
+                        dst[..cols].copy_from_slice(&src[p * nr..][..cols]);
+                        dst[cols..].fill(0.0);
+                    });
+                }
+            }
             // The AVX-512 build (48 KiB of L1 on Zen 5) keeps panels innermost, so
             // a tile's canvas values serve every panel; the AVX2 one (32 KiB on Zen 2)
             // keeps them outermost, so a panel's `dy` chunk stays in L1 over its tiles.
-            let panels = o.div_ceil(nr);
             for i in 0..self.kh * tiles * panels {
                 let (ky, t, p) = match isa {
                     Isa::Avx512 => (i / (tiles * panels), i / panels % tiles, i % panels),
@@ -213,16 +243,16 @@ impl Plan {
                     row: wp * c,
                     out_h: chunk,
                     out_w: self.out_w,
-                    dy: dy[y0 * self.out_w * o + p * nr..].as_ptr(),
-                    dy_pixel: o,
+                    dy: dy_packed[p * pixels * nr..].as_ptr(),
                     dst: dw[(ky * run + j0) * o + p * nr..].as_mut_ptr(),
                     dst_row: o,
                     cols: nr.min(o - p * nr),
                 };
-                // SAFETY: the tile reads rows j0..j1 of tap row ky's window for the
-                // chunk's output pixels (inside the canvas), this panel's channels of
-                // their `dy`, and adds onto rows j0..j1 of `dw`'s tap row ky; the CPU
-                // runs `isa` (caller).
+                // SAFETY: the tile reads rows j0..j1 of tap row ky's window for
+                // the chunk's output pixels (inside the canvas), their packed
+                // `dy` of `nr` channels, and adds onto rows j0..j1 of
+                // `dw`'s tap row ky, this panel's channels; the CPU runs `isa`
+                // (caller).
                 unsafe { tile.run(isa, j1 - j0) };
             }
         }
@@ -238,9 +268,8 @@ struct FilterTile {
     row: usize,
     out_h: usize,
     out_w: usize,
-    /// This panel's first channel of output pixel (0, 0) of `dy`.
+    /// Output pixel `q`'s `nr` channels of this panel at `q * nr`, zeros past `cols`.
     dy: *const f32,
-    dy_pixel: usize,
     /// Row `j0`, this panel's first channel, of the gradient being added onto.
     dst: *mut f32,
     dst_row: usize,
@@ -265,19 +294,23 @@ impl FilterTile {
                 a[0] = _mm512_maskz_loadu_ps(m0, d);
                 a[1] = _mm512_maskz_loadu_ps(m1, d.wrapping_add(16));
             }
+            let mut dy = self.dy;
             for y in 0..self.out_h {
                 let mut src = self.src.add(y * self.row);
-                let mut dy = self.dy.add(y * self.out_w * self.dy_pixel);
-                for _ in 0..self.out_w {
-                    let d0 = _mm512_maskz_loadu_ps(m0, dy);
-                    let d1 = _mm512_maskz_loadu_ps(m1, dy.wrapping_add(16));
+                let pairs = self.out_w / 2;
+                if pairs > 0 {
+                    filter_pairs(&mut acc, src, self.pixel, dy, pairs);
+                    src = src.add(2 * pairs * self.pixel);
+                    dy = dy.add(2 * pairs * 32);
+                }
+                if self.out_w % 2 == 1 {
+                    let (d0, d1) = (_mm512_loadu_ps(dy), _mm512_loadu_ps(dy.add(16)));
                     for (i, a) in acc.iter_mut().enumerate() {
                         let b = _mm512_set1_ps(*src.add(i));
                         a[0] = _mm512_fmadd_ps(b, d0, a[0]);
                         a[1] = _mm512_fmadd_ps(b, d1, a[1]);
                     }
-                    src = src.add(self.pixel);
-                    dy = dy.add(self.dy_pixel);
+                    dy = dy.add(32);
                 }
             }
             for (i, a) in acc.iter().enumerate() {
@@ -294,8 +327,7 @@ impl FilterTile {
         use std::arch::x86_64::*;
         let lo = self.cols.min(8);
         let (m0, m1) = (mask8(lo), mask8(self.cols - lo));
-        let full = self.cols == 16;
-        // SAFETY: as in `zmm`; masked lanes are neither read nor written.
+        // SAFETY: as in `zmm`; masked lanes of `dst` are neither read nor written.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; MR];
             for (i, a) in acc.iter_mut().enumerate() {
@@ -303,27 +335,18 @@ impl FilterTile {
                 a[0] = _mm256_maskload_ps(d, m0);
                 a[1] = _mm256_maskload_ps(d.wrapping_add(8), m1);
             }
+            let mut dy = self.dy;
             for y in 0..self.out_h {
                 let mut src = self.src.add(y * self.row);
-                let mut dy = self.dy.add(y * self.out_w * self.dy_pixel);
                 for _ in 0..self.out_w {
-                    // Masked loads cost more than plain ones on some CPUs (Zen 2):
-                    // only a partial panel takes them.
-                    let (d0, d1) = if full {
-                        (_mm256_loadu_ps(dy), _mm256_loadu_ps(dy.add(8)))
-                    } else {
-                        (
-                            _mm256_maskload_ps(dy, m0),
-                            _mm256_maskload_ps(dy.wrapping_add(8), m1),
-                        )
-                    };
+                    let (d0, d1) = (_mm256_loadu_ps(dy), _mm256_loadu_ps(dy.add(8)));
                     for (i, a) in acc.iter_mut().enumerate() {
                         let b = _mm256_set1_ps(*src.add(i));
                         a[0] = _mm256_fmadd_ps(b, d0, a[0]);
                         a[1] = _mm256_fmadd_ps(b, d1, a[1]);
                     }
                     src = src.add(self.pixel);
-                    dy = dy.add(self.dy_pixel);
+                    dy = dy.add(16);
                 }
             }
             for (i, a) in acc.iter().enumerate() {
@@ -334,6 +357,86 @@ impl FilterTile {
         }
     }
 }
+
+/// `2 * pairs` adjacent output pixels of [`FilterTile::zmm`] in assembly, in the same
+/// order as the intrinsics: per pixel two packed `dy` vectors and, per row `i`, one
+/// broadcast and two multiply-adds; the second pixel of a pair is reached by the
+/// stride, every row by displacement (see `tile::zmm_quads` for why).
+///
+/// # Safety
+/// AVX-512F; `src` holds `MR <= 14` values at each of `2 * pairs` pixels `pixel`
+/// floats apart, `dy` as many pixels of 32; `pairs > 0`.
+#[target_feature(enable = "avx512f")]
+unsafe fn filter_pairs<const MR: usize>(
+    acc: &mut [[std::arch::x86_64::__m512; 2]; MR],
+    src: *const f32,
+    pixel: usize,
+    dy: *const f32,
+    pairs: usize,
+) {
+    debug_assert!(pairs > 0 && MR <= 14);
+    let stride = pixel * 4;
+    // SAFETY: the caller's.
+    unsafe {
+        crate::tile::zmm_widths!(filter_loop, MR, acc, src, stride, dy, pairs; [];
+            1 [0 "0" "zmm0" "zmm1" "zmm30"]
+            2 [1 "4" "zmm2" "zmm3" "zmm31"]
+            3 [2 "8" "zmm4" "zmm5" "zmm30"]
+            4 [3 "12" "zmm6" "zmm7" "zmm31"]
+            5 [4 "16" "zmm8" "zmm9" "zmm30"]
+            6 [5 "20" "zmm10" "zmm11" "zmm31"]
+            7 [6 "24" "zmm12" "zmm13" "zmm30"]
+            8 [7 "28" "zmm14" "zmm15" "zmm31"]
+            9 [8 "32" "zmm16" "zmm17" "zmm30"]
+            10 [9 "36" "zmm18" "zmm19" "zmm31"]
+            11 [10 "40" "zmm20" "zmm21" "zmm30"]
+            12 [11 "44" "zmm22" "zmm23" "zmm31"]
+            13 [12 "48" "zmm24" "zmm25" "zmm30"]
+            14 [13 "52" "zmm26" "zmm27" "zmm31"]
+        );
+    }
+}
+
+/// The template of [`filter_pairs`] for the listed rows (index, byte offset in a
+/// pixel, two accumulators, broadcast register).
+macro_rules! filter_loop {
+    ($acc:ident, $src:ident, $stride:ident, $dy:ident, $pairs:ident;
+     $([$i:tt $off:tt $a0:tt $a1:tt $b:tt])*) => {
+        std::arch::asm!(
+            "2:",
+            "vmovups zmm28, [{dy}]",
+            "vmovups zmm29, [{dy} + 64]",
+            $(
+                concat!("vbroadcastss ", $b, ", dword ptr [{src} + ", $off, "]"),
+                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
+                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
+            )*
+            "vmovups zmm28, [{dy} + 128]",
+            "vmovups zmm29, [{dy} + 192]",
+            $(
+                concat!("vbroadcastss ", $b, ", dword ptr [{src} + {s} + ", $off, "]"),
+                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
+                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
+            )*
+            "lea {src}, [{src} + {s}*2]",
+            "add {dy}, 256",
+            "dec {n}",
+            "jnz 2b",
+            src = inout(reg) $src => _,
+            s = in(reg) $stride,
+            dy = inout(reg) $dy => _,
+            n = inout(reg) $pairs => _,
+            $(inout($a0) $acc[$i][0], inout($a1) $acc[$i][1],)*
+            out("zmm28") _,
+            out("zmm29") _,
+            out("zmm30") _,
+            out("zmm31") _,
+            options(nostack, readonly),
+        )
+    };
+}
+
+use filter_loop;
 
 /// The backward-filter pass through the kernel, when this CPU and geometry take it.
 pub(crate) fn conv2d_backward_filter(x: &[f32], dy: &[f32], g: &Conv2dGeom) -> Option<Vec<f32>> {
@@ -386,4 +489,66 @@ pub(crate) fn conv2d_backward_input(
             plan.direct(isa, dy, &panels, dx, &|_| {})
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every width of every filter-gradient kernel this CPU runs, over rows of an odd
+    /// and an even number of pixels (the assembly takes pairs), full and partial
+    /// panels, against a sum in f64 added onto what `dst` held.
+    #[test]
+    fn filter_tiles_of_every_width_match_the_sum() {
+        let value = |v: usize| ((v * 29 + 7) % 19) as f32 / 8.0 - 1.1;
+        for isa in Isa::runnable() {
+            let nr = isa.nr();
+            for mr in 1..=isa.mr_max() {
+                for out_w in [1, 2, 3, 6, 7] {
+                    for cols in [nr, nr - 5] {
+                        let (out_h, pixel) = (2, mr + 2);
+                        let row = (out_w + 1) * pixel;
+                        let src: Vec<f32> = (0..out_h * row).map(value).collect();
+                        let dy: Vec<f32> = (0..out_h * out_w * nr)
+                            .map(|v| if v % nr < cols { value(v + 3) } else { 0.0 })
+                            .collect();
+                        let dst_row = nr + 4;
+                        let before: Vec<f32> = (0..mr * dst_row).map(|v| value(v + 5)).collect();
+                        let mut dst = before.clone();
+                        let tile = FilterTile {
+                            src: src.as_ptr(),
+                            pixel,
+                            row,
+                            out_h,
+                            out_w,
+                            dy: dy.as_ptr(),
+                            dst: dst.as_mut_ptr(),
+                            dst_row,
+                            cols,
+                        };
+                        // SAFETY: the CPU runs `isa`; the buffers hold the extents.
+                        unsafe { tile.run(isa, mr) };
+                        for i in 0..mr {
+                            for ch in 0..dst_row {
+                                let got = dst[i * dst_row + ch];
+                                let mut want = before[i * dst_row + ch] as f64;
+                                if ch < cols {
+                                    for y in 0..out_h {
+                                        for x in 0..out_w {
+                                            want += src[y * row + x * pixel + i] as f64
+                                                * dy[(y * out_w + x) * nr + ch] as f64;
+                                        }
+                                    }
+                                }
+                                assert!(
+                                    (got as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                                    "{isa:?} width {mr} out_w {out_w} row {i} channel {ch}: {got} vs {want}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

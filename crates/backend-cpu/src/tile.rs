@@ -305,7 +305,7 @@ unsafe fn zmm_quads<const MR: usize>(
     // SAFETY: the caller's; pixels past MR are not read (only their base register is
     // advanced).
     unsafe {
-        zmm_widths!(MR, acc, panel, r0, r3, r6, r9, r12, stride, quads; [];
+        zmm_widths!(zmm_loop, MR, acc, panel, r0, r3, r6, r9, r12, stride, quads; [];
             1 [0 "{r0}" "" "zmm0" "zmm1" "zmm30"]
             2 [1 "{r0}" " + {s}" "zmm2" "zmm3" "zmm31"]
             3 [2 "{r0}" " + {s}*2" "zmm4" "zmm5" "zmm30"]
@@ -324,24 +324,24 @@ unsafe fn zmm_quads<const MR: usize>(
     }
 }
 
-/// Picks, for a width `mr`, the first `mr` pixels of the list (each a width and its
-/// pixel: index, base register, scaled stride, two accumulators, broadcast register)
-/// and runs [`zmm_loop`] on them.
+/// Picks, for a width `mr`, the first `mr` rows of the list (each a width and its
+/// row's spec: index, addressing, two accumulators, broadcast register) and runs the
+/// template macro `$lp` (`zmm_loop`, `conv_direct::filter_loop`) on them.
 macro_rules! zmm_widths {
-    ($mr:expr, $acc:ident, $($arg:ident),*; [$($taken:tt)*];) => {
+    ($lp:ident, $mr:expr, $acc:ident, $($arg:ident),*; [$($taken:tt)*];) => {
         unreachable!("tile width {} over 14", $mr)
     };
-    ($mr:expr, $acc:ident, $($arg:ident),*; [$($taken:tt)*]; $n:literal $px:tt $($rest:tt)*) => {
+    ($lp:ident, $mr:expr, $acc:ident, $($arg:ident),*; [$($taken:tt)*]; $n:literal $px:tt $($rest:tt)*) => {
         if $mr == $n {
-            zmm_loop!($acc, $($arg),*; $($taken)* $px)
+            $lp!($acc, $($arg),*; $($taken)* $px)
         } else {
-            zmm_widths!($mr, $acc, $($arg),*; [$($taken)* $px]; $($rest)*)
+            $crate::tile::zmm_widths!($lp, $mr, $acc, $($arg),*; [$($taken)* $px]; $($rest)*)
         }
     };
 }
 
-/// One step of the loop at byte offset `$d` of every pixel's value and `$w` of the
-/// panel: the template lines, one literal each.
+/// The template of [`zmm_quads`] for the listed pixels: step `u` of a quad at byte
+/// `4 * u` of every pixel's values and `128 * u` of the panel.
 macro_rules! zmm_loop {
     ($acc:ident, $panel:ident, $r0:ident, $r3:ident, $r6:ident, $r9:ident, $r12:ident,
      $stride:ident, $quads:ident;
@@ -404,7 +404,8 @@ macro_rules! zmm_loop {
     };
 }
 
-use {zmm_loop, zmm_widths};
+use zmm_loop;
+pub(crate) use zmm_widths;
 
 #[cfg(test)]
 mod tests {
