@@ -102,7 +102,7 @@ struct ConvCase {
     padding: Padding,
 }
 
-const CONVS: [ConvCase; 9] = [
+const CONVS: [ConvCase; 11] = [
     ConvCase {
         name: "mnist_cnn_conv1_50x28x28x1_k3x64",
         n: 50,
@@ -193,6 +193,27 @@ const CONVS: [ConvCase; 9] = [
         k: 5,
         stride: 1,
         padding: Padding::Same,
+    },
+    // transfer_cnn's two convolutions at its batch of 128.
+    ConvCase {
+        name: "transfer_cnn_conv1_128x28x28x1_k3x32_valid",
+        n: 128,
+        hw: 28,
+        c: 1,
+        o: 32,
+        k: 3,
+        stride: 1,
+        padding: Padding::Valid,
+    },
+    ConvCase {
+        name: "transfer_cnn_conv2_128x26x26x32_k3x32_valid",
+        n: 128,
+        hw: 26,
+        c: 32,
+        o: 32,
+        k: 3,
+        stride: 1,
+        padding: Padding::Valid,
     },
 ];
 

@@ -336,6 +336,8 @@ CONV_CASES = [
     ("cifar10_conv4_32x15x15x64_k3x64_valid", 32, 15, 64, 64, 3, 1, "VALID"),
     ("acgan_d_conv3_64x14x14x64_k3x128_s2", 64, 14, 64, 128, 3, 2, "SAME"),
     ("acgan_g_conv2_32x28x28x256_k5x128", 32, 28, 256, 128, 5, 1, "SAME"),
+    ("transfer_cnn_conv1_128x28x28x1_k3x32_valid", 128, 28, 1, 32, 3, 1, "VALID"),
+    ("transfer_cnn_conv2_128x26x26x32_k3x32_valid", 128, 26, 32, 32, 3, 1, "VALID"),
 ]
 
 
