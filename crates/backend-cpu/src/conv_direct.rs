@@ -388,45 +388,34 @@ unsafe fn filter_pairs<const MR: usize>(
     // SAFETY: the caller's.
     unsafe {
         crate::tile::zmm_widths!(filter_loop, MR, acc, src, stride, dy, pairs; [];
-            1 [0 "0" "zmm0" "zmm1" "zmm30"]
-            2 [1 "4" "zmm2" "zmm3" "zmm31"]
-            3 [2 "8" "zmm4" "zmm5" "zmm30"]
-            4 [3 "12" "zmm6" "zmm7" "zmm31"]
-            5 [4 "16" "zmm8" "zmm9" "zmm30"]
-            6 [5 "20" "zmm10" "zmm11" "zmm31"]
-            7 [6 "24" "zmm12" "zmm13" "zmm30"]
-            8 [7 "28" "zmm14" "zmm15" "zmm31"]
-            9 [8 "32" "zmm16" "zmm17" "zmm30"]
-            10 [9 "36" "zmm18" "zmm19" "zmm31"]
-            11 [10 "40" "zmm20" "zmm21" "zmm30"]
-            12 [11 "44" "zmm22" "zmm23" "zmm31"]
-            13 [12 "48" "zmm24" "zmm25" "zmm30"]
-            14 [13 "52" "zmm26" "zmm27" "zmm31"]
+            1 [0 " + 0" "zmm0" "zmm1" "zmm30"]
+            2 [1 " + 4" "zmm2" "zmm3" "zmm31"]
+            3 [2 " + 8" "zmm4" "zmm5" "zmm30"]
+            4 [3 " + 12" "zmm6" "zmm7" "zmm31"]
+            5 [4 " + 16" "zmm8" "zmm9" "zmm30"]
+            6 [5 " + 20" "zmm10" "zmm11" "zmm31"]
+            7 [6 " + 24" "zmm12" "zmm13" "zmm30"]
+            8 [7 " + 28" "zmm14" "zmm15" "zmm31"]
+            9 [8 " + 32" "zmm16" "zmm17" "zmm30"]
+            10 [9 " + 36" "zmm18" "zmm19" "zmm31"]
+            11 [10 " + 40" "zmm20" "zmm21" "zmm30"]
+            12 [11 " + 44" "zmm22" "zmm23" "zmm31"]
+            13 [12 " + 48" "zmm24" "zmm25" "zmm30"]
+            14 [13 " + 52" "zmm26" "zmm27" "zmm31"]
         );
     }
 }
 
 /// The template of [`filter_pairs`] for the listed rows (index, byte offset in a
-/// pixel, two accumulators, broadcast register).
+/// pixel, two accumulators, broadcast register): the pair's second pixel one stride
+/// on, its `dy` 128 bytes on.
 macro_rules! filter_loop {
     ($acc:ident, $src:ident, $stride:ident, $dy:ident, $pairs:ident;
      $([$i:tt $off:tt $a0:tt $a1:tt $b:tt])*) => {
         std::arch::asm!(
             "2:",
-            "vmovups zmm28, [{dy}]",
-            "vmovups zmm29, [{dy} + 64]",
-            $(
-                concat!("vbroadcastss ", $b, ", dword ptr [{src} + ", $off, "]"),
-                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
-                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
-            )*
-            "vmovups zmm28, [{dy} + 128]",
-            "vmovups zmm29, [{dy} + 192]",
-            $(
-                concat!("vbroadcastss ", $b, ", dword ptr [{src} + {s} + ", $off, "]"),
-                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
-                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
-            )*
+            crate::tile::fma_step!("{dy}", "", " + 64", ""; $([$i "{src}" $off $a0 $a1 $b])*),
+            crate::tile::fma_step!("{dy}", " + 128", " + 192", " + {s}"; $([$i "{src}" $off $a0 $a1 $b])*),
             "lea {src}, [{src} + {s}*2]",
             "add {dy}, 256",
             "dec {n}",

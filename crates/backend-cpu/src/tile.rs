@@ -340,6 +340,25 @@ macro_rules! zmm_widths {
     };
 }
 
+/// One step of an assembly tile loop, as one template string: two vectors from `$vec`
+/// at byte offsets `$lo` and `$hi` into zmm28 and zmm29, then per listed row a
+/// broadcast from its address (`$base`, this step's `$suffix`, then `$idx`) and two
+/// multiply-adds into its accumulators.
+macro_rules! fma_step {
+    ($vec:literal, $lo:literal, $hi:literal, $suffix:literal;
+     $([$i:tt $base:tt $idx:tt $a0:tt $a1:tt $b:tt])*) => {
+        concat!(
+            "vmovups zmm28, [", $vec, $lo, "]\n",
+            "vmovups zmm29, [", $vec, $hi, "]\n",
+            $(
+                "vbroadcastss ", $b, ", dword ptr [", $base, $suffix, $idx, "]\n",
+                "vfmadd231ps ", $a0, ", ", $b, ", zmm28\n",
+                "vfmadd231ps ", $a1, ", ", $b, ", zmm29\n",
+            )*
+        )
+    };
+}
+
 /// The template of [`zmm_quads`] for the listed pixels: step `u` of a quad at byte
 /// `4 * u` of every pixel's values and `128 * u` of the panel.
 macro_rules! zmm_loop {
@@ -350,34 +369,10 @@ macro_rules! zmm_loop {
             // Every operand is named once outside the loop (a width may not use them all).
             "test {s}, {s}",
             "2:",
-            "vmovups zmm28, [{w}]",
-            "vmovups zmm29, [{w} + 64]",
-            $(
-                concat!("vbroadcastss ", $b, ", dword ptr [", $base, $idx, "]"),
-                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
-                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
-            )*
-            "vmovups zmm28, [{w} + 128]",
-            "vmovups zmm29, [{w} + 192]",
-            $(
-                concat!("vbroadcastss ", $b, ", dword ptr [", $base, $idx, " + 4]"),
-                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
-                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
-            )*
-            "vmovups zmm28, [{w} + 256]",
-            "vmovups zmm29, [{w} + 320]",
-            $(
-                concat!("vbroadcastss ", $b, ", dword ptr [", $base, $idx, " + 8]"),
-                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
-                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
-            )*
-            "vmovups zmm28, [{w} + 384]",
-            "vmovups zmm29, [{w} + 448]",
-            $(
-                concat!("vbroadcastss ", $b, ", dword ptr [", $base, $idx, " + 12]"),
-                concat!("vfmadd231ps ", $a0, ", ", $b, ", zmm28"),
-                concat!("vfmadd231ps ", $a1, ", ", $b, ", zmm29"),
-            )*
+            $crate::tile::fma_step!("{w}", "", " + 64", ""; $([$i $base $idx $a0 $a1 $b])*),
+            $crate::tile::fma_step!("{w}", " + 128", " + 192", " + 4"; $([$i $base $idx $a0 $a1 $b])*),
+            $crate::tile::fma_step!("{w}", " + 256", " + 320", " + 8"; $([$i $base $idx $a0 $a1 $b])*),
+            $crate::tile::fma_step!("{w}", " + 384", " + 448", " + 12"; $([$i $base $idx $a0 $a1 $b])*),
             "add {w}, 512",
             "add {r0}, 16",
             "add {r3}, 16",
@@ -405,7 +400,7 @@ macro_rules! zmm_loop {
 }
 
 use zmm_loop;
-pub(crate) use zmm_widths;
+pub(crate) use {fma_step, zmm_widths};
 
 #[cfg(test)]
 mod tests {
