@@ -499,54 +499,51 @@ mod tests {
     #[test]
     fn filter_tiles_of_every_width_match_the_sum() {
         let value = |v: usize| ((v * 29 + 7) % 19) as f32 / 8.0 - 1.1;
-        for isa in Isa::runnable() {
+        crate::tile::testing::every_width(|isa, mr| {
             let nr = isa.nr();
-            for mr in 1..=isa.mr_max() {
-                for out_w in [1, 2, 3, 6, 7] {
-                    for cols in [nr, nr - 5] {
-                        let (out_h, pixel) = (2, mr + 2);
-                        let row = (out_w + 1) * pixel;
-                        let src: Vec<f32> = (0..out_h * row).map(value).collect();
-                        let dy: Vec<f32> = (0..out_h * out_w * nr)
-                            .map(|v| if v % nr < cols { value(v + 3) } else { 0.0 })
-                            .collect();
-                        let dst_row = nr + 4;
-                        let before: Vec<f32> = (0..mr * dst_row).map(|v| value(v + 5)).collect();
-                        let mut dst = before.clone();
-                        let tile = FilterTile {
-                            src: src.as_ptr(),
-                            pixel,
-                            row,
-                            out_h,
-                            out_w,
-                            dy: dy.as_ptr(),
-                            dst: dst.as_mut_ptr(),
-                            dst_row,
-                            cols,
-                        };
-                        // SAFETY: the CPU runs `isa`; the buffers hold the extents.
-                        unsafe { tile.run(isa, mr) };
-                        for i in 0..mr {
-                            for ch in 0..dst_row {
-                                let got = dst[i * dst_row + ch];
-                                let mut want = before[i * dst_row + ch] as f64;
-                                if ch < cols {
-                                    for y in 0..out_h {
-                                        for x in 0..out_w {
-                                            want += src[y * row + x * pixel + i] as f64
-                                                * dy[(y * out_w + x) * nr + ch] as f64;
-                                        }
+            for out_w in [1, 2, 3, 6, 7] {
+                for cols in [nr, nr - 5] {
+                    let (out_h, pixel) = (2, mr + 2);
+                    let row = (out_w + 1) * pixel;
+                    let src: Vec<f32> = (0..out_h * row).map(value).collect();
+                    let dy: Vec<f32> = (0..out_h * out_w * nr)
+                        .map(|v| if v % nr < cols { value(v + 3) } else { 0.0 })
+                        .collect();
+                    let dst_row = nr + 4;
+                    let before: Vec<f32> = (0..mr * dst_row).map(|v| value(v + 5)).collect();
+                    let mut dst = before.clone();
+                    let tile = FilterTile {
+                        src: src.as_ptr(),
+                        pixel,
+                        row,
+                        out_h,
+                        out_w,
+                        dy: dy.as_ptr(),
+                        dst: dst.as_mut_ptr(),
+                        dst_row,
+                        cols,
+                    };
+                    // SAFETY: the CPU runs `isa`; the buffers hold the extents.
+                    unsafe { tile.run(isa, mr) };
+                    for i in 0..mr {
+                        for ch in 0..dst_row {
+                            let got = dst[i * dst_row + ch];
+                            let mut want = before[i * dst_row + ch] as f64;
+                            if ch < cols {
+                                for y in 0..out_h {
+                                    for x in 0..out_w {
+                                        want += src[y * row + x * pixel + i] as f64
+                                            * dy[(y * out_w + x) * nr + ch] as f64;
                                     }
                                 }
-                                assert!(
-                                    (got as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                                    "{isa:?} width {mr} out_w {out_w} row {i} channel {ch}: {got} vs {want}"
-                                );
                             }
+                            crate::tile::testing::assert_near(got, want, || {
+                                format!("{isa:?} width {mr} out_w {out_w} row {i} channel {ch}")
+                            });
                         }
                     }
                 }
             }
-        }
+        });
     }
 }

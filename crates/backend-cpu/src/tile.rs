@@ -402,6 +402,31 @@ macro_rules! zmm_loop {
 use zmm_loop;
 pub(crate) use {fma_step, zmm_widths};
 
+/// What the kernel tests of this module and `conv_direct` share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Isa;
+
+    /// Runs `f(isa, width)` for every width of every kernel this CPU runs.
+    pub(crate) fn every_width(mut f: impl FnMut(Isa, usize)) {
+        for isa in Isa::runnable() {
+            for mr in 1..=isa.mr_max() {
+                f(isa, mr);
+            }
+        }
+    }
+
+    /// Asserts that a kernel's `got` is the f64 sum `want` to 1e-4 (relative past 1).
+    #[track_caller]
+    pub(crate) fn assert_near(got: f32, want: f64, what: impl FnOnce() -> String) {
+        assert!(
+            (got as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()),
+            "{}: {got} vs {want}",
+            what()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,66 +437,59 @@ mod tests {
     #[test]
     fn tiles_of_every_width_match_the_sum() {
         let value = |v: usize| ((v * 37 + 11) % 23) as f32 / 8.0 - 1.4;
-        for isa in Isa::runnable() {
+        testing::every_width(|isa, mr| {
             let nr = isa.nr();
-            for mr in 1..=isa.mr_max() {
-                for run in [1, 2, 3, 4, 5, 6, 7, 8, 9, 37] {
-                    for (cols, accumulate) in [(nr, false), (nr - 3, true)] {
-                        let (kh, pixel) = (2, run + 3);
-                        let tap_row = (mr + 1) * pixel;
-                        let src: Vec<f32> = (0..kh * tap_row).map(value).collect();
-                        let panel: Vec<f32> = (0..kh * run * nr).map(|v| value(v + 5)).collect();
-                        let dst_pixel = nr + 5;
-                        let before: Vec<f32> = (0..mr * dst_pixel).map(|v| value(v + 9)).collect();
-                        let mut dst = before.clone();
-                        let tile = Tile {
-                            src: src.as_ptr(),
-                            pixel,
-                            tap_row,
-                            kh,
-                            run,
-                            panel: panel.as_ptr(),
-                            dst: dst.as_mut_ptr(),
-                            dst_pixel,
-                            cols,
-                            accumulate,
-                            source: std::ptr::null(),
-                            source_row: 0,
-                        };
-                        // SAFETY: the CPU runs `isa`; the buffers hold the extents.
-                        unsafe { tile.run(isa, mr) };
-                        for i in 0..mr {
-                            for ch in 0..dst_pixel {
-                                let got = dst[i * dst_pixel + ch];
-                                if ch >= cols {
-                                    assert_eq!(
-                                        got,
-                                        before[i * dst_pixel + ch],
-                                        "{isa:?} {mr} {run}"
-                                    );
-                                    continue;
-                                }
-                                let mut want = if accumulate {
-                                    before[i * dst_pixel + ch] as f64
-                                } else {
-                                    0.0
-                                };
-                                for ky in 0..kh {
-                                    for j in 0..run {
-                                        want += src[ky * tap_row + i * pixel + j] as f64
-                                            * panel[(ky * run + j) * nr + ch] as f64;
-                                    }
-                                }
-                                assert!(
-                                    (got as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                                    "{isa:?} width {mr} run {run} pixel {i} channel {ch}: {got} vs {want}"
-                                );
+            for run in [1, 2, 3, 4, 5, 6, 7, 8, 9, 37] {
+                for (cols, accumulate) in [(nr, false), (nr - 3, true)] {
+                    let (kh, pixel) = (2, run + 3);
+                    let tap_row = (mr + 1) * pixel;
+                    let src: Vec<f32> = (0..kh * tap_row).map(value).collect();
+                    let panel: Vec<f32> = (0..kh * run * nr).map(|v| value(v + 5)).collect();
+                    let dst_pixel = nr + 5;
+                    let before: Vec<f32> = (0..mr * dst_pixel).map(|v| value(v + 9)).collect();
+                    let mut dst = before.clone();
+                    let tile = Tile {
+                        src: src.as_ptr(),
+                        pixel,
+                        tap_row,
+                        kh,
+                        run,
+                        panel: panel.as_ptr(),
+                        dst: dst.as_mut_ptr(),
+                        dst_pixel,
+                        cols,
+                        accumulate,
+                        source: std::ptr::null(),
+                        source_row: 0,
+                    };
+                    // SAFETY: the CPU runs `isa`; the buffers hold the extents.
+                    unsafe { tile.run(isa, mr) };
+                    for i in 0..mr {
+                        for ch in 0..dst_pixel {
+                            let got = dst[i * dst_pixel + ch];
+                            if ch >= cols {
+                                assert_eq!(got, before[i * dst_pixel + ch], "{isa:?} {mr} {run}");
+                                continue;
                             }
+                            let mut want = if accumulate {
+                                before[i * dst_pixel + ch] as f64
+                            } else {
+                                0.0
+                            };
+                            for ky in 0..kh {
+                                for j in 0..run {
+                                    want += src[ky * tap_row + i * pixel + j] as f64
+                                        * panel[(ky * run + j) * nr + ch] as f64;
+                                }
+                            }
+                            testing::assert_near(got, want, || {
+                                format!("{isa:?} width {mr} run {run} pixel {i} channel {ch}")
+                            });
                         }
                     }
                 }
             }
-        }
+        });
     }
 
     #[test]
