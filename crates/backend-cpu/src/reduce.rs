@@ -7,6 +7,10 @@ use tensor::{ReduceOp, ReduceOps, Result};
 
 /// Largest index an f32 holds exactly; argmax results travel as f32.
 const MAX_EXACT_INDEX: usize = 1 << 24;
+/// Rows per block of a column sum ([`column_sums`]).
+const COLUMN_BLOCK: usize = 512;
+/// Elements from which a column sum runs its blocks on the threads.
+const COLUMN_PAR: usize = 1 << 16;
 
 pub(crate) fn reduce(op: ReduceOp, x: &[f32], dims: &[usize], axes: &[usize]) -> Result<Vec<f32>> {
     if axes.windows(2).any(|w| w[0] >= w[1]) || axes.iter().any(|&a| a >= dims.len()) {
@@ -28,13 +32,58 @@ pub(crate) fn reduce(op: ReduceOp, x: &[f32], dims: &[usize], axes: &[usize]) ->
     Ok(match op {
         // Sums accumulate in f64: this backend is the numerical reference, and a long
         // f32 running sum loses digits that a GPU's tree reduction keeps.
-        ReduceOp::Sum => reduce_with(x, dims, &reduced, out_len, 0.0f64, |a, v| a + v as f64)?
-            .into_iter()
-            .map(|a| a as f32)
-            .collect(),
+        ReduceOp::Sum => match column_shape(dims, &reduced) {
+            Some((rows, cols)) => column_sums(x, rows, cols)?,
+            None => reduce_with(x, dims, &reduced, out_len, 0.0f64, |a, v| a + v as f64)?,
+        }
+        .into_iter()
+        .map(|a| a as f32)
+        .collect(),
         ReduceOp::Max => reduce_with(x, dims, &reduced, out_len, f32::NEG_INFINITY, f32::max)?,
         ReduceOp::Min => reduce_with(x, dims, &reduced, out_len, f32::INFINITY, f32::min)?,
     })
+}
+
+/// `(rows, cols)` when the reduction sums the leading axes of `dims` and keeps the
+/// trailing ones (a bias gradient: `[n, h, w, c]` to `[c]`), with more than one row.
+fn column_shape(dims: &[usize], reduced: &[bool]) -> Option<(usize, usize)> {
+    let lead = reduced.iter().take_while(|&&r| r).count();
+    if lead == 0 || reduced[lead..].iter().any(|&r| r) {
+        return None;
+    }
+    let rows: usize = dims[..lead].iter().product();
+    let cols: usize = dims[lead..].iter().product();
+    (rows > 1 && cols > 0).then_some((rows, cols))
+}
+
+/// The column sums of `x` `[rows, cols]` in f64: each block of [`COLUMN_BLOCK`] rows is
+/// summed row by row into its own accumulators (a loop the compiler vectorises, where
+/// the general fold walks an odometer per row), and the blocks' sums are added in
+/// block order, so the result does not depend on how many threads ran the blocks.
+fn column_sums(x: &[f32], rows: usize, cols: usize) -> Result<Vec<f64>> {
+    use rayon::prelude::*;
+    check_len("reduce", "x", x, rows * cols)?;
+    let block = |rows: &[f32]| {
+        let mut acc = vec![0.0f64; cols];
+        for row in rows.chunks_exact(cols) {
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += v as f64;
+            }
+        }
+        acc
+    };
+    let blocks: Vec<Vec<f64>> = if x.len() >= COLUMN_PAR {
+        x.par_chunks(COLUMN_BLOCK * cols).map(block).collect()
+    } else {
+        x.chunks(COLUMN_BLOCK * cols).map(block).collect()
+    };
+    let mut sum = vec![0.0f64; cols];
+    for b in &blocks {
+        for (s, v) in sum.iter_mut().zip(b) {
+            *s += v;
+        }
+    }
+    Ok(sum)
 }
 
 /// Folds `x` into `out_len` accumulators with `combine`.
@@ -148,5 +197,72 @@ impl ReduceOps for Cpu {
 
     fn argmax(&self, x: &Self::Storage, dims: &[usize], axis: usize) -> Result<Self::Storage> {
         argmax(x, dims, axis).map(Arc::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `x[r][j] = (r % 7) / 2 + j`: column `j` sums to `(sum of r % 7) / 2 + rows * j`,
+    /// exact in f32 at these sizes.
+    fn columns(rows: usize, cols: usize) -> (Vec<f32>, Vec<f32>) {
+        let x = (0..rows * cols)
+            .map(|i| (i / cols % 7) as f32 * 0.5 + (i % cols) as f32)
+            .collect();
+        let sevens = (rows / 7 * 21 + (0..rows % 7).sum::<usize>()) as f32;
+        let want = (0..cols)
+            .map(|j| sevens * 0.5 + (rows * j) as f32)
+            .collect();
+        (x, want)
+    }
+
+    #[test]
+    fn column_sums_cover_every_block_and_the_ragged_last_one() {
+        // Three whole blocks and 7 rows, below and above the threaded size; leading
+        // axes merged ([3, 11, 47] rows) and a single one.
+        for (dims, axes) in [
+            (vec![3 * COLUMN_BLOCK + 7, 5], vec![0]),
+            (vec![3, 11, 47, 5], vec![0, 1, 2]),
+            (vec![20_000, 5], vec![0]),
+        ] {
+            let rows: usize = dims[..axes.len()].iter().product();
+            let (x, want) = columns(rows, 5);
+            assert_eq!(
+                reduce(ReduceOp::Sum, &x, &dims, &axes).unwrap(),
+                want,
+                "{dims:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn column_sums_do_not_depend_on_the_thread_count() {
+        // Values whose f64 sums round differently in different orders (compared in
+        // f64, before the rounding to f32 would hide most differences).
+        let x: Vec<f32> = (0..40_000 * 3)
+            .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 + 1e4 * (i % 2) as f32)
+            .collect();
+        let sum = || column_sums(&x, 40_000, 3).unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(one.install(sum)), bits(three.install(sum)));
+    }
+
+    #[test]
+    fn sums_keeping_a_leading_axis_take_the_general_fold() {
+        assert_eq!(column_shape(&[4, 5], &[false, true]), None);
+        assert_eq!(column_shape(&[1, 5], &[true, false]), None);
+        assert_eq!(column_shape(&[4, 1, 5], &[true, true, false]), Some((4, 5)));
+        let x: Vec<f32> = (0..20).map(|v| v as f32).collect();
+        let rows: Vec<f32> = (0..4).map(|r| (5 * r * 5 + 10) as f32).collect();
+        assert_eq!(reduce(ReduceOp::Sum, &x, &[4, 5], &[1]).unwrap(), rows);
     }
 }
