@@ -18,7 +18,7 @@
 //! fixed order, whatever the threads do.
 
 use crate::conv_shifted::{Epilogue, Plan};
-use crate::tile::{Isa, Tile, kernel_dispatch, mask8, pack_panels};
+use crate::tile::{Isa, Tile, kernel_dispatch, mask8, pack_panels, pack_panels_into};
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use tensor::{Conv2dGeom, Result};
@@ -220,22 +220,7 @@ impl Plan {
             let chunk = rows.min(self.out_h - y0);
             let pixels = chunk * self.out_w;
             let dy = &dy[y0 * self.out_w * o..][..pixels * o];
-            for (p, panel) in dy_packed
-                .chunks_exact_mut(pixels * nr)
-                .take(panels)
-                .enumerate()
-            {
-                let cols = nr.min(o - p * nr);
-                let rows = panel.chunks_exact_mut(nr).zip(dy.chunks_exact(o));
-                if cols == nr {
-                    rows.for_each(|(dst, src)| dst.copy_from_slice(&src[p * nr..][..nr]));
-                } else {
-                    rows.for_each(|(dst, src)| {
-                        dst[..cols].copy_from_slice(&src[p * nr..][..cols]);
-                        dst[cols..].fill(0.0);
-                    });
-                }
-            }
+            pack_panels_into(dy, pixels, o, nr, dy_packed);
             // The AVX-512 build (48 KiB of L1 on Zen 5) keeps panels innermost, so
             // a tile's canvas values serve every panel; the AVX2 one (32 KiB on Zen 2)
             // keeps them outermost, so a panel's `dy` chunk stays in L1 over its tiles.

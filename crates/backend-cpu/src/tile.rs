@@ -56,15 +56,28 @@ impl Isa {
 /// `w` `[kdim, o]` as panels of `nr` output channels: panel `p` holds, for each `k`,
 /// `w[k][p * nr ..][..nr]`, zeros past `o`.
 pub(crate) fn pack_panels(w: &[f32], kdim: usize, o: usize, nr: usize) -> Vec<f32> {
+    let mut packed = vec![0.0; o.div_ceil(nr) * kdim * nr];
+    pack_panels_into(w, kdim, o, nr, &mut packed);
+    packed
+}
+
+/// [`pack_panels`] into the first `o.div_ceil(nr) * kdim * nr` values of `packed`,
+/// every one of them written (a reused buffer needs no zeroing first).
+pub(crate) fn pack_panels_into(w: &[f32], kdim: usize, o: usize, nr: usize, packed: &mut [f32]) {
     let panels = o.div_ceil(nr);
-    let mut packed = vec![0.0; panels * kdim * nr];
-    for (p, panel) in packed.chunks_exact_mut(kdim * nr).enumerate() {
+    for (p, panel) in packed.chunks_exact_mut(kdim * nr).take(panels).enumerate() {
         let cols = nr.min(o - p * nr);
-        for (k, dst) in panel.chunks_exact_mut(nr).enumerate() {
-            dst[..cols].copy_from_slice(&w[k * o + p * nr..][..cols]);
+        let rows = panel.chunks_exact_mut(nr).zip(w.chunks_exact(o));
+        // Whole panels copy `nr` values a row, with no zeros to write.
+        if cols == nr {
+            rows.for_each(|(dst, src)| dst.copy_from_slice(&src[p * nr..][..nr]));
+        } else {
+            rows.for_each(|(dst, src)| {
+                dst[..cols].copy_from_slice(&src[p * nr..][..cols]);
+                dst[cols..].fill(0.0);
+            });
         }
     }
-    packed
 }
 
 /// One output tile's operands (raw pointers: the caller checked the extents). Named
