@@ -288,22 +288,40 @@ impl FilterTile {
                 a[0] = _mm512_maskz_loadu_ps(m0, d);
                 a[1] = _mm512_maskz_loadu_ps(m1, d.wrapping_add(16));
             }
+            // Four rows at a time, pixel by pixel: the walk steps one pixel and meets
+            // a row's end once per four rows (each end costs its loop exit and a stride
+            // the prefetchers have not seen); the rows left over, four pixels at a time.
             let mut dy = self.dy;
-            for y in 0..self.out_h {
+            let quads = self.out_h / 4;
+            for y in 0..quads {
+                let src = self.src.add(4 * y * self.row);
+                let walk = Walk {
+                    next: (self.row * 4, self.out_w * 128),
+                    step: (self.pixel * 4, 128),
+                };
+                filter_quads(&mut acc, src, dy, walk, self.out_w);
+                dy = dy.add(4 * self.out_w * 32);
+            }
+            for y in 4 * quads..self.out_h {
                 let mut src = self.src.add(y * self.row);
-                let pairs = self.out_w / 2;
-                if pairs > 0 {
-                    filter_pairs(&mut acc, src, self.pixel, dy, pairs);
-                    src = src.add(2 * pairs * self.pixel);
-                    dy = dy.add(2 * pairs * 32);
+                let quads = self.out_w / 4;
+                if quads > 0 {
+                    let walk = Walk {
+                        next: (self.pixel * 4, 128),
+                        step: (self.pixel * 16, 512),
+                    };
+                    filter_quads(&mut acc, src, dy, walk, quads);
+                    src = src.add(4 * quads * self.pixel);
+                    dy = dy.add(4 * quads * 32);
                 }
-                if self.out_w % 2 == 1 {
+                for _ in 4 * quads..self.out_w {
                     let (d0, d1) = (_mm512_loadu_ps(dy), _mm512_loadu_ps(dy.add(16)));
                     for (i, a) in acc.iter_mut().enumerate() {
                         let b = _mm512_set1_ps(*src.add(i));
                         a[0] = _mm512_fmadd_ps(b, d0, a[0]);
                         a[1] = _mm512_fmadd_ps(b, d1, a[1]);
                     }
+                    src = src.add(self.pixel);
                     dy = dy.add(32);
                 }
             }
@@ -352,27 +370,36 @@ impl FilterTile {
     }
 }
 
-/// `2 * pairs` adjacent output pixels of [`FilterTile::zmm`] in assembly, in the same
+/// Where [`filter_quads`] finds its four pixels, in bytes: pixel `k < 4` of a step at
+/// `k * next.0` into the canvas and `k * next.1` into the packed `dy`, each step
+/// `step` on from the last.
+struct Walk {
+    next: (usize, usize),
+    step: (usize, usize),
+}
+
+/// `steps` steps of four output pixels of [`FilterTile::zmm`] in assembly, in the same
 /// order as the intrinsics: per pixel two packed `dy` vectors and, per row `i`, one
-/// broadcast and two multiply-adds; the second pixel of a pair is reached by the
-/// stride, every row by displacement (see `tile::zmm_quads` for why).
+/// broadcast and two multiply-adds; the pixels of a step are reached by index
+/// registers, every row by displacement (see `tile::zmm_quads` for why).
 ///
 /// # Safety
-/// AVX-512F; `src` holds `MR <= 14` values at each of `2 * pairs` pixels `pixel`
-/// floats apart, `dy` as many pixels of 32; `pairs > 0`.
+/// AVX-512F; `src` holds `MR <= 14` values and `dy` 32 at each of the walk's pixels;
+/// `steps > 0`.
 #[target_feature(enable = "avx512f")]
-unsafe fn filter_pairs<const MR: usize>(
+unsafe fn filter_quads<const MR: usize>(
     acc: &mut [[std::arch::x86_64::__m512; 2]; MR],
     src: *const f32,
-    pixel: usize,
     dy: *const f32,
-    pairs: usize,
+    walk: Walk,
+    steps: usize,
 ) {
-    debug_assert!(pairs > 0 && MR <= 14);
-    let stride = pixel * 4;
+    debug_assert!(steps > 0 && MR <= 14);
+    let ((s1, d1), (ss, sd)) = (walk.next, walk.step);
+    let (s3, d3) = (3 * s1, 3 * d1);
     // SAFETY: the caller's.
     unsafe {
-        crate::tile::zmm_widths!(filter_loop, MR, acc, src, stride, dy, pairs; [];
+        crate::tile::zmm_widths!(filter_loop, MR, acc, src, s1, d1, s3, d3, ss, sd, dy, steps; [];
             1 [0 " + 0" "zmm0" "zmm1" "zmm30"]
             2 [1 " + 4" "zmm2" "zmm3" "zmm31"]
             3 [2 " + 8" "zmm4" "zmm5" "zmm30"]
@@ -391,24 +418,34 @@ unsafe fn filter_pairs<const MR: usize>(
     }
 }
 
-/// The template of [`filter_pairs`] for the listed rows (index, byte offset in a
-/// pixel, two accumulators, broadcast register): the pair's second pixel one stride
-/// on, its `dy` 128 bytes on.
+/// The template of [`filter_quads`] for the listed rows (index, byte offset in a
+/// pixel, two accumulators, broadcast register): pixel `k` of a step at `{s1}`, `{s1}
+/// * 2` and `{s3}` into the canvas, its `dy` as far on by `{d1}`, `{d1} * 2`, `{d3}`.
 macro_rules! filter_loop {
-    ($acc:ident, $src:ident, $stride:ident, $dy:ident, $pairs:ident;
-     $([$i:tt $off:tt $a0:tt $a1:tt $b:tt])*) => {
+    ($acc:ident, $src:ident, $s1:ident, $d1:ident, $s3:ident, $d3:ident, $ss:ident,
+     $sd:ident, $dy:ident, $steps:ident; $([$i:tt $off:tt $a0:tt $a1:tt $b:tt])*) => {
         std::arch::asm!(
             "2:",
             crate::tile::fma_step!("{dy}", "", " + 64", ""; $([$i "{src}" $off $a0 $a1 $b])*),
-            crate::tile::fma_step!("{dy}", " + 128", " + 192", " + {s}"; $([$i "{src}" $off $a0 $a1 $b])*),
-            "lea {src}, [{src} + {s}*2]",
-            "add {dy}, 256",
+            crate::tile::fma_step!("{dy}", " + {d1}", " + {d1} + 64", " + {s1}";
+                $([$i "{src}" $off $a0 $a1 $b])*),
+            crate::tile::fma_step!("{dy}", " + {d1}*2", " + {d1}*2 + 64", " + {s1}*2";
+                $([$i "{src}" $off $a0 $a1 $b])*),
+            crate::tile::fma_step!("{dy}", " + {d3}", " + {d3} + 64", " + {s3}";
+                $([$i "{src}" $off $a0 $a1 $b])*),
+            "add {src}, {ss}",
+            "add {dy}, {sd}",
             "dec {n}",
             "jnz 2b",
             src = inout(reg) $src => _,
-            s = in(reg) $stride,
+            s1 = in(reg) $s1,
+            d1 = in(reg) $d1,
+            s3 = in(reg) $s3,
+            d3 = in(reg) $d3,
+            ss = in(reg) $ss,
+            sd = in(reg) $sd,
             dy = inout(reg) $dy => _,
-            n = inout(reg) $pairs => _,
+            n = inout(reg) $steps => _,
             $(inout($a0) $acc[$i][0], inout($a1) $acc[$i][1],)*
             out("zmm28") _,
             out("zmm29") _,
@@ -486,9 +523,11 @@ mod tests {
         let value = |v: usize| ((v * 29 + 7) % 19) as f32 / 8.0 - 1.1;
         crate::tile::testing::every_width(|isa, mr| {
             let nr = isa.nr();
-            for out_w in [1, 2, 3, 6, 7] {
+            // Heights with and without whole groups of four rows, rows with and
+            // without whole groups of four pixels.
+            for (out_h, out_w) in [(1, 1), (2, 7), (3, 4), (4, 1), (4, 6), (9, 3), (9, 9)] {
                 for cols in [nr, nr - 5] {
-                    let (out_h, pixel) = (2, mr + 2);
+                    let pixel = mr + 2;
                     let row = (out_w + 1) * pixel;
                     let src: Vec<f32> = (0..out_h * row).map(value).collect();
                     let dy: Vec<f32> = (0..out_h * out_w * nr)
@@ -523,7 +562,7 @@ mod tests {
                                 }
                             }
                             crate::tile::testing::assert_near(got, want, || {
-                                format!("{isa:?} width {mr} out_w {out_w} row {i} channel {ch}")
+                                format!("{isa:?} width {mr} {out_h}x{out_w} row {i} channel {ch}")
                             });
                         }
                     }
