@@ -291,28 +291,31 @@ impl FilterTile {
             // Four rows at a time, pixel by pixel: the walk steps one pixel and meets
             // a row's end once per four rows (each end costs its loop exit and a stride
             // the prefetchers have not seen); the rows left over, four pixels at a time.
+            // A packed `dy` pixel: one panel of 32 channels, `PX` bytes.
+            const NR: usize = 32;
+            const PX: usize = NR * 4;
             let mut dy = self.dy;
             let quads = self.out_h / 4;
             for y in 0..quads {
                 let src = self.src.add(4 * y * self.row);
                 let walk = Walk {
-                    next: (self.row * 4, self.out_w * 128),
-                    step: (self.pixel * 4, 128),
+                    next: (self.row * 4, self.out_w * PX),
+                    step: (self.pixel * 4, PX),
                 };
                 filter_quads(&mut acc, src, dy, walk, self.out_w);
-                dy = dy.add(4 * self.out_w * 32);
+                dy = dy.add(4 * self.out_w * NR);
             }
             for y in 4 * quads..self.out_h {
                 let mut src = self.src.add(y * self.row);
                 let quads = self.out_w / 4;
                 if quads > 0 {
                     let walk = Walk {
-                        next: (self.pixel * 4, 128),
-                        step: (self.pixel * 16, 512),
+                        next: (self.pixel * 4, PX),
+                        step: (self.pixel * 16, 4 * PX),
                     };
                     filter_quads(&mut acc, src, dy, walk, quads);
                     src = src.add(4 * quads * self.pixel);
-                    dy = dy.add(4 * quads * 32);
+                    dy = dy.add(4 * quads * NR);
                 }
                 for _ in 4 * quads..self.out_w {
                     let (d0, d1) = (_mm512_loadu_ps(dy), _mm512_loadu_ps(dy.add(16)));
@@ -322,7 +325,7 @@ impl FilterTile {
                         a[1] = _mm512_fmadd_ps(b, d1, a[1]);
                     }
                     src = src.add(self.pixel);
-                    dy = dy.add(32);
+                    dy = dy.add(NR);
                 }
             }
             for (i, a) in acc.iter().enumerate() {
